@@ -32,13 +32,12 @@ from dataclasses import dataclass, field
 
 from policykg.build.model import Chapter, ItemPart, Measure, Plan, PlanItem, Table, TableRow, Variant
 from policykg.build.sources import SourceText
-from policykg.build.text import MappedText, Span, clean_chinese, split_sentences
+from policykg.build.text import MappedText, Span, chinese_number, clean_chinese, split_sentences
 from policykg.build.variants import Merged, TitleWitness, choose_title, merge, normalise, similarity, single
 from policykg.errors import ParseError
 
 PLAN = "plan/acftu-14th-fyp"
 BASE_COPY_ROLE = "copy A"
-CHINESE_NUMERALS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
 
 _MARKER = re.compile(r"（[上下](?:接|转)第\s*\d+\s*版）")
 _DATE = re.compile(r"^[（(]\s*(\d{4})年(\d{1,2})月(\d{1,2})日\s*[)）]$")
@@ -49,20 +48,6 @@ _PART = re.compile(r"^(?:-\s+|——)(.+)$")
 _TABLE_CATEGORY = re.compile(r"“([^”]+)”指标")
 _TITLE_MATCH = 0.75
 _BLANK = " \r\u3000"  # similarity above which a heading names a TOC title
-
-
-def chinese_number(numeral: str) -> int:
-    """一 → 1 … 十二 → 12 (the chapter numerals the plan uses)."""
-    if numeral == "十":
-        return 10
-    if numeral.startswith("十"):
-        return 10 + CHINESE_NUMERALS[numeral[1]]
-    if numeral.endswith("十"):
-        return CHINESE_NUMERALS[numeral[0]] * 10
-    if "十" in numeral:
-        tens, ones = numeral.split("十")
-        return CHINESE_NUMERALS[tens] * 10 + CHINESE_NUMERALS[ones]
-    return CHINESE_NUMERALS[numeral]
 
 
 # --- step 1: classify lines ---------------------------------------------------------

@@ -32,6 +32,7 @@ class Span:
 _BRIDGEABLE = re.compile(r"[\s*#>\-–—]*")  # noqa: RUF001
 
 _CJK = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef“”‘’《》、。，；：！？（）]")
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _ASCII_ALNUM = re.compile(r"[A-Za-z0-9.%]")
 
 # ASCII punctuation an OCR pass put into Chinese text, and its full-width form.
@@ -164,7 +165,10 @@ def clean_chinese(text: MappedText) -> MappedText:
     - line breaks are dropped (the newspaper's hard column breaks fall inside
       words and numbers);
     - other white space is dropped unless it separates two ASCII words or
-      numbers ("CPTPP 劳工条款" keeps none, "2022 年" keeps none, "a b" keeps one);
+      numbers ("CPTPP 劳工条款" keeps none, "2022 年" keeps none, "a b" keeps one),
+      or is a single space between two Chinese phrases on one line, as in the
+      slogan "喜迎二十大 建功新时代" or "中共中央 国务院" (letter-spacing such as
+      "二 是 深 化" is dropped);
     - ASCII punctuation next to Chinese text becomes full-width.
     """
     chars = text.text
@@ -180,7 +184,9 @@ def clean_chinese(text: MappedText) -> MappedText:
             return False  # collapse runs to their first character
         left = next((chars[j] for j in range(i - 1, -1, -1) if not chars[j].isspace()), "")
         right = next((chars[j] for j in range(i + 1, length) if not chars[j].isspace()), "")
-        return bool(left and right and _ASCII_ALNUM.match(left) and _ASCII_ALNUM.match(right))
+        if left and right and _ASCII_ALNUM.match(left) and _ASCII_ALNUM.match(right):
+            return True
+        return _separates_phrases(chars, i)
 
     kept = text.keep(keep)
     spaced = "".join(" " if c.isspace() else c for c in kept.text)
@@ -192,6 +198,37 @@ def clean_chinese(text: MappedText) -> MappedText:
             if (left and is_cjk(left)) or (right and is_cjk(right)) or char in "()":
                 out[i] = char.translate(FULL_WIDTH_PUNCTUATION)
     return MappedText(kept.source, "".join(out), kept.offsets)
+
+
+def _separates_phrases(chars: str, i: int) -> bool:
+    """A lone space between two Chinese characters that are not themselves letter-spaced."""
+    if not (0 < i < len(chars) - 1) or chars[i] != " ":
+        return False
+    left, right = chars[i - 1], chars[i + 1]
+    if not (_HAN.match(left) and _HAN.match(right)):
+        return False
+    before = chars[i - 2] if i >= 2 else ""
+    after = chars[i + 2] if i + 2 < len(chars) else ""
+    return before not in " \t\u3000" and after not in " \t\u3000"
+
+
+_NUMERAL_DIGITS = "一二三四五六七八九"
+
+
+def chinese_number(numeral: str) -> int:
+    """The value of a Chinese numeral from 一 to 九十九 (ordinals of sections and points)."""
+    tens, has_ten, units = numeral.partition("十")
+    if not has_ten:
+        tens, units = "", numeral
+    if len(tens) > 1 or len(units) > 1 or any(c not in _NUMERAL_DIGITS for c in tens + units):
+        raise ValueError(f"not a Chinese numeral from 一 to 九十九: {numeral!r}")
+    if not has_ten and not units:
+        raise ValueError("an empty numeral")
+
+    def digit(char: str, default: int) -> int:
+        return _NUMERAL_DIGITS.index(char) + 1 if char else default
+
+    return digit(tens, 1) * 10 + digit(units, 0) if has_ten else digit(units, 0)
 
 
 SENTENCE_END = "。！？"
