@@ -1,0 +1,234 @@
+"""Stage 4a: check the dataset against the SHACL shapes in ``shapes/``.
+
+pySHACL validates the union of the named graphs (it would otherwise validate
+each named graph on its own, and a chapter in the asserted graph would miss
+its English label in the curated one). No inference is run and no ontology is
+mixed in: ``sh:class`` needs only the types the graph states, and the one
+sub-class the shapes rely on (``pol:Plan`` ⊑ ``pol:Document``) is materialised
+in the inferred graph. Mixing the ontology in makes pySHACL copy the data
+graph first, which costs time and changes no result.
+
+A result of severity ``sh:Violation`` makes the graph non-conforming;
+``sh:Warning`` and ``sh:Info`` results are reported but do not.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import NamedTuple
+
+import pyshacl
+from rdflib import Dataset, Graph, Literal, URIRef
+from rdflib.namespace import RDF, SH, NamespaceManager
+from rdflib.paths import AlternativePath, InvPath, MulPath, Path as PropertyPath, SequencePath
+from rdflib.term import Node
+
+from policykg.build.graph import union_graph
+from policykg.errors import PolicyKGError, ValidationFailed
+from policykg.namespaces import bind_prefixes
+from policykg.resources import shapes_files
+
+SEVERITY_ORDER: dict[URIRef, int] = {SH.Violation: 0, SH.Warning: 1, SH.Info: 2}
+
+# SHACL path constructs of the form [ sh:xxxPath p ] and the rdflib path they become.
+_UNARY_PATHS = {
+    SH.inversePath: InvPath,
+    SH.zeroOrMorePath: lambda p: MulPath(p, "*"),
+    SH.oneOrMorePath: lambda p: MulPath(p, "+"),
+    SH.zeroOrOnePath: lambda p: MulPath(p, "?"),
+}
+
+
+class ValidationRow(NamedTuple):
+    """One SHACL result, reduced to what a reader needs."""
+
+    severity: URIRef  # sh:Violation, sh:Warning or sh:Info
+    focus: Node
+    path: URIRef | PropertyPath | None
+    message: str
+    shape: Node  # sh:sourceShape
+    component: URIRef  # sh:sourceConstraintComponent
+    value: Node | None = None
+
+    def sort_key(self) -> tuple:
+        return (
+            SEVERITY_ORDER.get(self.severity, 9),
+            str(self.focus),
+            str(self.path or ""),
+            str(self.component),
+            self.message,
+            str(self.value or ""),
+            str(self.shape),
+        )
+
+
+@dataclass(frozen=True)
+class ValidationOutcome:
+    conforms: bool  # no result of severity sh:Violation
+    rows: list[ValidationRow]  # sorted: severity, focus, path, component, message
+    violations: int
+    text: str  # pySHACL's own report, for debugging
+    seconds: float = 0.0
+    namespaces: NamespaceManager | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def warnings(self) -> int:
+        return sum(row.severity == SH.Warning for row in self.rows)
+
+
+# --------------------------------------------------------------------------- validation
+def load_shapes(paths: Iterable[Path] | None = None) -> Graph:
+    """The shapes graph: every ``shapes/*.ttl`` (or the given files)."""
+    shapes = Graph(bind_namespaces="none")
+    bind_prefixes(shapes)
+    for path in shapes_files() if paths is None else paths:
+        shapes.parse(path, format="turtle")
+    return shapes
+
+
+def validate(dataset: Dataset | Graph, shapes: Graph | None = None) -> ValidationOutcome:
+    """Validate the union of ``dataset``'s graphs against the project's shapes."""
+    shapes = load_shapes() if shapes is None else shapes
+    data = union_graph(dataset) if isinstance(dataset, Dataset) else dataset
+    started = time.perf_counter()
+    _conforms, results, text = pyshacl.validate(
+        data,
+        shacl_graph=shapes,
+        ont_graph=None,
+        inference="none",
+        abort_on_first=False,
+        allow_infos=True,
+        allow_warnings=True,
+        advanced=False,
+        inplace=True,  # without inference pySHACL changes nothing: skip its defensive clone
+    )
+    seconds = time.perf_counter() - started
+    if not isinstance(results, Graph):  # pySHACL reports a broken shapes graph instead of results
+        raise PolicyKGError(f"the SHACL shapes could not be applied: {results}")
+    rows = sorted(result_rows(results), key=ValidationRow.sort_key)
+    violations = sum(row.severity == SH.Violation for row in rows)
+    return ValidationOutcome(
+        conforms=violations == 0,
+        rows=rows,
+        violations=violations,
+        text=text,
+        seconds=seconds,
+        namespaces=_namespaces(shapes),
+    )
+
+
+def require_conformance(outcome: ValidationOutcome) -> None:
+    """Raise :class:`ValidationFailed` (exit code 1) unless the graph conforms."""
+    if not outcome.conforms:
+        raise ValidationFailed(format_report(outcome), outcome.violations)
+
+
+def result_rows(results: Graph) -> Iterable[ValidationRow]:
+    """The rows of a SHACL results graph."""
+    for result in results.subjects(RDF.type, SH.ValidationResult):
+        value = results.value(result, SH.value)
+        yield ValidationRow(
+            severity=results.value(result, SH.resultSeverity),
+            focus=results.value(result, SH.focusNode),
+            path=_path(results, results.value(result, SH.resultPath)),
+            message=_message(results, result),
+            shape=results.value(result, SH.sourceShape),
+            component=results.value(result, SH.sourceConstraintComponent),
+            value=value,
+        )
+
+
+def _message(results: Graph, result: Node) -> str:
+    """The English message, else any message, else the component's name."""
+    messages = sorted(results.objects(result, SH.resultMessage), key=lambda m: (getattr(m, "language", None) != "en", str(m)))
+    if messages:
+        return str(messages[0])
+    component = results.value(result, SH.sourceConstraintComponent)
+    return str(component).rsplit("#", 1)[-1] if component else "constraint not met"
+
+
+def _path(graph: Graph, node: Node | None) -> URIRef | PropertyPath | None:
+    """A SHACL property path as an rdflib path (``[sh:inversePath p]`` → ``~p``)."""
+    if node is None or isinstance(node, URIRef):
+        return node
+    for predicate, make in _UNARY_PATHS.items():
+        inner = graph.value(node, predicate)
+        if inner is not None:
+            return make(_path(graph, inner))
+    alternatives = graph.value(node, SH.alternativePath)
+    if alternatives is not None:
+        return AlternativePath(*[_path(graph, p) for p in graph.items(alternatives)])
+    if (node, RDF.first, None) in graph:
+        return SequencePath(*[_path(graph, p) for p in graph.items(node)])
+    return None
+
+
+# --------------------------------------------------------------------------- report
+def _namespaces(shapes: Graph) -> NamespaceManager:
+    """Project prefixes plus the shapes files' own (``polsh:``), for compact names."""
+    manager = NamespaceManager(Graph(bind_namespaces="none"), bind_namespaces="none")
+    for prefix, namespace in shapes.namespaces():
+        manager.bind(prefix, namespace, override=True, replace=True)
+    return manager
+
+
+def compact(node: Node | PropertyPath | None, namespaces: NamespaceManager | None) -> str:
+    """``pol:number``, ``id:item/16``, ``^pol:sourceFile``; literals shortened."""
+    if node is None:
+        return "-"
+    if isinstance(node, PropertyPath):
+        return node.n3(namespaces)
+    if isinstance(node, URIRef) and namespaces is not None:
+        prefix, namespace, local = _split(node, namespaces)
+        if prefix is not None:
+            return f"{prefix}:{local}"
+        return f"<{node}>"
+    if isinstance(node, Literal):
+        text = str(node)
+        return repr(text if len(text) <= 40 else text[:39] + "…")
+    return node.n3()
+
+
+def _split(iri: URIRef, namespaces: NamespaceManager) -> tuple[str | None, str, str]:
+    """The longest bound namespace that ``iri`` starts with (slashes allowed in the rest)."""
+    best: tuple[str | None, str, str] = (None, "", str(iri))
+    for prefix, namespace in namespaces.namespaces():
+        if str(iri).startswith(namespace) and len(namespace) > len(best[1]):
+            best = (prefix, str(namespace), str(iri)[len(namespace):])
+    return best
+
+
+def format_report(outcome: ValidationOutcome) -> str:
+    """A table a person can read: one line per result, names compact."""
+    summary = (
+        f"{'conforms' if outcome.conforms else 'does not conform'}: "
+        f"{outcome.violations} violation(s), {outcome.warnings} warning(s), "
+        f"{len(outcome.rows)} result(s) in {outcome.seconds:.2f} s"
+    )
+    if not outcome.rows:
+        return summary
+    header = ("severity", "focus", "path", "constraint", "shape", "message")
+    lines = [
+        (
+            compact(row.severity, outcome.namespaces).removeprefix("sh:"),
+            compact(row.focus, outcome.namespaces),
+            compact(row.path, outcome.namespaces),
+            str(row.component).rsplit("#", 1)[-1].removesuffix("ConstraintComponent"),
+            compact(row.shape, outcome.namespaces),
+            row.message + (f" (value {compact(row.value, outcome.namespaces)})" if row.value is not None else ""),
+        )
+        for row in outcome.rows
+    ]
+    widths = [max(len(line[i]) for line in [header, *lines]) for i in range(len(header) - 1)]
+    table = [_format_line(header, widths), _format_line(tuple("-" * len(h) for h in header), widths)]
+    table += [_format_line(line, widths) for line in lines]
+    return "\n".join([summary, *table])
+
+
+def _format_line(cells: tuple[str, ...], widths: list[int]) -> str:
+    """Pad every column but the last; the message runs to the end of the line."""
+    padded = [cell.ljust(width) for cell, width in zip(cells, widths)]
+    return "  ".join([*padded, *cells[len(widths):]]).rstrip()
