@@ -1,0 +1,157 @@
+"""The one gate every user-written SPARQL query passes: size, read-only, no SERVICE/LOAD.
+
+Why a gate at all: pyoxigraph federates ``SERVICE <url>`` to any URL it is
+given (so a query could make the server fetch from the network), a query of
+tens of kilobytes can keep the engine busy for seconds before it even starts,
+and pyoxigraph has no per-query timeout. So a query is checked *before* it is
+parsed by the engine or run:
+
+1. size: more than :data:`MAX_QUERY_BYTES` of UTF-8 is refused outright;
+2. the query is cut into SPARQL tokens (:func:`tokens`): strings, IRIs,
+   comments, variables and prefixed names are single tokens, so a
+   ``"SERVICE"`` in a string, ``# LOAD`` in a comment, ``?service`` or
+   ``ex:load`` are not keywords, while ``service`` in any letter case is;
+3. a ``SERVICE`` or ``LOAD`` keyword anywhere, or any update keyword, refuses
+   the query (none of them can occur in a valid read-only query).
+
+Why tokens rather than rdflib's parse tree: pyoxigraph exposes no query
+algebra, and rdflib's parser is a second, different grammar: it took 6.8 s
+on an 89 KB query of OR-ed filters (the lexer: about 10 ms) and rejects valid
+queries oxigraph accepts (rdflib 7.6 fails on
+``SELECT * WHERE { ?s a pol:Plan . SERVICE <…> { … } }``). SPARQL keywords are
+lexical tokens, so the token stream is exactly where a keyword can be seen.
+Whatever is not refused is then parsed by oxigraph itself in
+:func:`run_query`, whose syntax errors are reported as-is.
+
+Used by the HTTP endpoint (``api/app.py``) and ``policykg query`` alike, with
+:func:`load_store`, so both query the same store built the same way.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+from pyoxigraph import NamedNode, QueryBoolean, QuerySolutions, QueryTriples, RdfFormat, Store
+
+from policykg.errors import QueryError
+from policykg.namespaces import ID, PREFIXES
+
+MAX_QUERY_BYTES = 100 * 1024
+
+# Prefixes every query may use without declaring them (a declaration in the query wins).
+DEFAULT_PREFIXES: dict[str, str] = {prefix: str(namespace) for prefix, namespace in PREFIXES.items()}
+# Prefixes for Turtle written from results: resource IRIs (``…/id/item/16``) would need an
+# escaped slash as ``id:item\\/16``, so they stay full IRIs.
+OUTPUT_PREFIXES: dict[str, str] = {prefix: ns for prefix, ns in DEFAULT_PREFIXES.items() if ns != str(ID)}
+
+
+# Keywords that only occur in SPARQL Update: a query containing any of them is an update.
+UPDATE_KEYWORDS = frozenset({"INSERT", "DELETE", "LOAD", "CLEAR", "DROP", "CREATE", "ADD", "MOVE", "COPY", "WITH"})
+# Keywords refused wherever they stand, with the reason given to the user.
+REFUSED_KEYWORDS = {
+    "SERVICE": "SERVICE (federated query) is refused: queries here never fetch from other servers",
+    "LOAD": "LOAD is refused: the graph is read-only and nothing is fetched",
+}
+
+
+class QueryRefused(QueryError):
+    """The query is well-formed enough to see that it must not run here."""
+
+
+class QueryTooLarge(QueryRefused):
+    """The query text is over :data:`MAX_QUERY_BYTES`."""
+
+
+class QuerySyntaxError(QueryError):
+    """The engine's parser rejected the query; the message is the parser's."""
+
+
+# SPARQL 1.1 terminals, in the order they must be tried (long strings before short,
+# IRIs and prefixed names before the punctuation and names they start like).
+_TOKEN = re.compile(
+    r"""
+    (?P<space>\s+)
+  | (?P<comment>\#[^\r\n]*)
+  | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
+  | (?P<string>'''(?:(?:'|'')?(?:[^'\\]|\\.))*'''
+              |\"\"\"(?:(?:"|"")?(?:[^"\\]|\\.))*\"\"\"
+              |'(?:[^'\\\r\n]|\\.)*'
+              |"(?:[^"\\\r\n]|\\.)*")
+  | (?P<var>[?$][\w\u00b7]+)
+  | (?P<bnode>_:[\w.\-\u00b7]*)
+  | (?P<pname>(?:[^\W\d_][\w.\-\u00b7]*)?:(?:[\w.\-:%\u00b7]|\\.)*)
+  | (?P<lang>@[A-Za-z]+(?:-[A-Za-z0-9]+)*)
+  | (?P<number>\d+(?:\.\d*)?(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?)
+  | (?P<name>[^\W\d]\w*)
+  | (?P<punct>\^\^|&&|\|\||!=|<=|>=|.)
+    """,
+    re.VERBOSE | re.DOTALL,
+)
+
+
+def tokens(query: str) -> Iterator[tuple[str, str]]:
+    """``(kind, text)`` for each SPARQL token, skipping white space and comments."""
+    for match in _TOKEN.finditer(query):
+        kind = match.lastgroup
+        if kind not in ("space", "comment"):
+            yield kind, match.group()
+
+
+def keywords(query: str) -> Iterator[str]:
+    """The bare words of the query (keywords, function names, ``a``), upper-cased."""
+    return (text.upper() for kind, text in tokens(query) if kind == "name")
+
+
+def check_size(query: str | bytes) -> None:
+    size = len(query if isinstance(query, bytes) else query.encode("utf-8"))
+    if size > MAX_QUERY_BYTES:
+        raise QueryTooLarge(f"the query is {size:,} bytes; the limit is {MAX_QUERY_BYTES:,} bytes")
+
+
+def check_query(query: str) -> None:
+    """Raise :class:`QueryRefused` for what must not run; anything else is left to oxigraph's parser."""
+    check_size(query)
+    for word in keywords(query):
+        if word in REFUSED_KEYWORDS:
+            raise QueryRefused(REFUSED_KEYWORDS[word])
+        if word in UPDATE_KEYWORDS:
+            raise QueryRefused(f"{word}: SPARQL Update is refused; the graph is read-only")
+
+
+def run_query(
+    store: Store,
+    query: str,
+    *,
+    default_graph: list[NamedNode] | None = None,
+    named_graphs: list[NamedNode] | None = None,
+) -> QuerySolutions | QueryBoolean | QueryTriples:
+    """Check, then run a query; the default graph is the union of all graphs unless one is given.
+
+    Results are lazy: pyoxigraph evaluates while they are iterated or serialised.
+    """
+    check_query(query)
+    options: dict = {"prefixes": DEFAULT_PREFIXES}
+    if default_graph:
+        options["default_graph"] = default_graph
+    else:
+        options["use_default_graph_as_union"] = True
+    if named_graphs:
+        options["named_graphs"] = named_graphs
+    try:
+        return store.query(query, **options)
+    except SyntaxError as error:
+        raise QuerySyntaxError(f"SPARQL syntax error: {error}") from None
+
+
+def load_store(path: Path) -> Store:
+    """An in-memory store of a built file (TriG unless the extension says otherwise), named graphs kept."""
+    if not path.is_file():
+        raise QueryError(f"{path}: no such file; run `policykg build` first")
+    store = Store()
+    try:
+        store.load(path=str(path), format=RdfFormat.from_extension(path.suffix.lstrip(".")) or RdfFormat.TRIG)
+    except (SyntaxError, OSError, ValueError) as error:
+        raise QueryError(f"{path}: cannot be loaded: {error}") from None
+    return store

@@ -1,0 +1,226 @@
+"""``policykg``: build, validate, query and serve the graph from the command line.
+
+The build, validation and server stages are imported inside their commands,
+so ``policykg query`` starts without loading the parsers, pySHACL or FastAPI.
+
+Exit codes follow pySHACL's CLI so scripts can branch on them: 0 ok (or
+conforms), 1 the data does not conform, 2 any other error. Every
+:class:`PolicyKGError` is printed as its message on stderr, without a
+traceback: the message already names the file, line or shape to look at.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import unicodedata
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from pyoxigraph import (
+    BlankNode,
+    Literal,
+    NamedNode,
+    QueryBoolean,
+    QueryResultsFormat,
+    QuerySolutions,
+    QueryTriples,
+    RdfFormat,
+    serialize,
+)
+
+from policykg.api.sparql_guard import OUTPUT_PREFIXES, check_query, load_store, run_query
+from policykg.build.serialise import compact_iri
+from policykg.errors import PolicyKGError, QueryError
+
+DEFAULT_OUT = Path("dist")
+TRIG_NAME = "policykg.trig"
+TABLE_NULL = ""
+
+# --format of `policykg query`, per kind of result (ASK in "table" prints true/false).
+RESULT_FORMATS = {"csv": QueryResultsFormat.CSV, "json": QueryResultsFormat.JSON}
+GRAPH_FORMATS = {"table": RdfFormat.TURTLE, "csv": RdfFormat.N_TRIPLES, "json": RdfFormat.JSON_LD}
+
+
+# --------------------------------------------------------------------------- build
+def cmd_build(args: argparse.Namespace) -> int:
+    from policykg.build.pipeline import build
+
+    report = build(args.out, check_owl=args.check_owl)
+    print(f"Built policykg into {args.out}/ in {report.total_seconds:.2f} s")
+    print(f"  {report.variants} variant readings found")
+    graphs = ", ".join(f"{name} {n:,}" for name, n in report.graph_triples.items())
+    print(f"  triples: {report.triples:,} ({graphs})")
+    print("  " + ", ".join(f"{label} {n:,}" for label, n in report.counts.items()))
+    if report.owl_consistent is not None:
+        print("  OWL: consistent")
+    print("  stages: " + ", ".join(f"{stage} {s:.2f} s" for stage, s in report.seconds.items()))
+    for path, size in report.outputs.items():
+        print(f"  {path} ({size:,} bytes)")
+    return 0
+
+
+# --------------------------------------------------------------------------- validate
+def cmd_validate(args: argparse.Namespace) -> int:
+    from policykg.build.validate import format_report, validate
+
+    outcome = validate(_dataset_to_validate(args))
+    print(format_report(outcome))
+    return 0 if outcome.conforms else 1
+
+
+def _dataset_to_validate(args: argparse.Namespace):
+    """``--data FILE``, else ``OUT/policykg.trig`` if built, else a fresh in-memory build."""
+    path = args.data or args.out / TRIG_NAME
+    if path.is_file():
+        return _read_rdflib(path)
+    if args.data:
+        raise PolicyKGError(f"{path}: no such file")
+    from policykg.build.pipeline import assemble
+
+    print(f"{path} not built yet: validating an in-memory build", file=sys.stderr)
+    return assemble().dataset
+
+
+def _read_rdflib(path: Path):
+    from rdflib import Dataset
+    from rdflib.util import guess_format
+
+    dataset = Dataset()
+    try:
+        dataset.parse(path, format=guess_format(str(path)) or "trig")
+    except Exception as error:  # rdflib raises many parser-specific types
+        raise PolicyKGError(f"{path}: cannot be read as RDF: {error}") from None
+    return dataset
+
+
+# --------------------------------------------------------------------------- query
+def cmd_query(args: argparse.Namespace) -> int:
+    text = _query_text(args.query)
+    check_query(text)  # refuse before spending time on loading the data
+    result = run_query(load_store(args.data), text)
+    sys.stdout.buffer.write(_render_result(result, args.format))
+    sys.stdout.flush()
+    return 0
+
+
+def _query_text(argument: str) -> str:
+    """A ``.rq`` path (or any existing file) is read; anything else is the query itself."""
+    path = Path(argument)
+    if argument.endswith(".rq") or (len(argument) < 4096 and "\n" not in argument and path.is_file()):
+        try:
+            return path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            raise QueryError(f"{path}: cannot read the query: {error}") from None
+    return argument
+
+
+def _render_result(result: QuerySolutions | QueryBoolean | QueryTriples, output_format: str) -> bytes:
+    """Bytes to print for a query result, by result kind and ``--format``."""
+    if isinstance(result, QueryTriples):
+        triples = sorted(result, key=str)  # the engine's order is not stable across runs
+        return serialize(triples, format=GRAPH_FORMATS[output_format], prefixes=OUTPUT_PREFIXES) or b""
+    if output_format == "table":
+        text = format_table(result) if isinstance(result, QuerySolutions) else str(bool(result)).lower() + "\n"
+        return text.encode("utf-8")
+    data = result.serialize(format=RESULT_FORMATS[output_format])
+    return data if data.endswith(b"\n") else data + b"\n"
+
+
+# --------------------------------------------------------------------------- table
+def display_width(text: str) -> int:
+    """Terminal columns: east-asian wide and full-width characters take two, combining marks none."""
+    return sum(
+        0 if unicodedata.combining(char) else 2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text
+    )
+
+
+def pad(text: str, width: int) -> str:
+    return text + " " * (width - display_width(text))
+
+
+def cell(term: NamedNode | BlankNode | Literal | None) -> str:
+    """A term as a person reads it: IRIs with the project's prefixes, literals as their text on one line."""
+    if term is None:
+        return TABLE_NULL
+    if isinstance(term, NamedNode):
+        return compact_iri(term.value)
+    if isinstance(term, BlankNode):
+        return f"_:{term.value}"
+    if isinstance(term, Literal):
+        return " ".join(term.value.split("\n")).replace("\t", " ")
+    return str(term)  # a quoted triple
+
+
+def format_table(solutions: QuerySolutions) -> str:
+    """An aligned text table of SELECT results, with a row count (CJK-aware widths)."""
+    header = [variable.value for variable in solutions.variables]
+    rows = [[cell(solution[variable]) for variable in solutions.variables] for solution in solutions]
+    widths = [max([display_width(h)] + [display_width(row[i]) for row in rows]) for i, h in enumerate(header)]
+
+    def line(values: list[str]) -> str:
+        return "  ".join(pad(value, width) for value, width in zip(values, widths)).rstrip()
+
+    lines = [line(header), "  ".join("-" * width for width in widths)] + [line(row) for row in rows]
+    lines.append(f"({len(rows)} row{'' if len(rows) == 1 else 's'})")
+    return "\n".join(lines) + "\n"
+
+
+# --------------------------------------------------------------------------- serve
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from policykg.api.app import create_app
+
+    path = args.data or args.out / TRIG_NAME
+    if not path.is_file():
+        if args.data:
+            raise PolicyKGError(f"{path}: no such file")
+        print(f"{path} not built yet: building first", file=sys.stderr)
+        cmd_build(argparse.Namespace(out=args.out, check_owl=False))
+    uvicorn.run(create_app(path), host=args.host, port=args.port)
+    return 0
+
+
+# --------------------------------------------------------------------------- parser
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="policykg", description=__doc__.split("\n")[0])
+    commands = root.add_subparsers(dest="command", required=True)
+
+    build = commands.add_parser("build", help="build, validate and write the graph to --out")
+    build.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder (default: dist)")
+    build.add_argument("--check-owl", action="store_true", help="also check OWL consistency (needs Java)")
+    build.set_defaults(run=cmd_build)
+
+    validate = commands.add_parser("validate", help="SHACL-validate the built graph (or an in-memory build)")
+    validate.add_argument("--out", type=Path, default=DEFAULT_OUT, help="folder of a build (default: dist)")
+    validate.add_argument("--data", type=Path, help="an RDF file to validate instead")
+    validate.set_defaults(run=cmd_validate)
+
+    query = commands.add_parser("query", help="run a read-only SPARQL query over the built graph")
+    query.add_argument("query", metavar="QUERY_OR_FILE", help="a SPARQL query or a .rq file")
+    query.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    query.add_argument("--data", type=Path, default=DEFAULT_OUT / TRIG_NAME, help="default: dist/policykg.trig")
+    query.set_defaults(run=cmd_query)
+
+    serve = commands.add_parser("serve", help="serve SPARQL and resource pages over HTTP (builds first if needed)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--out", type=Path, default=DEFAULT_OUT, help="folder of a build (default: dist)")
+    serve.add_argument("--data", type=Path, help="a TriG file to serve instead of OUT/policykg.trig")
+    serve.set_defaults(run=cmd_serve)
+    return root
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    run: Callable[[argparse.Namespace], int] = args.run
+    try:
+        return run(args)
+    except PolicyKGError as error:
+        print(f"policykg {args.command}: {error}", file=sys.stderr)
+        return error.exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

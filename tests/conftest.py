@@ -1,0 +1,62 @@
+"""Session fixtures shared by the test modules: the corpus, its parse, the dataset, one full build.
+
+Why session scope: a full build (parse, graph, SHACL, render, write) takes
+seconds; tests that need ``dist/`` share one build into a temporary folder
+instead of each building (or touching the real ``dist/``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from rdflib import Dataset
+
+from policykg.build.model import LaterDocument, Plan
+from policykg.build.sources import SourceText, load_corpus
+
+REPORT = "document/acftu-2022-work-report"
+CONGRESS = "document/acftu-18th-congress-summary"
+
+
+@pytest.fixture(scope="session")
+def corpus() -> dict[str, SourceText]:
+    return load_corpus()
+
+
+@pytest.fixture(scope="session")
+def plan(corpus: dict[str, SourceText]) -> Plan:
+    from policykg.build.parse_plan import parse_plan
+
+    return parse_plan(corpus)
+
+
+@pytest.fixture(scope="session")
+def later(corpus: dict[str, SourceText]) -> list[LaterDocument]:
+    from policykg.build.parse_congress import parse_congress
+    from policykg.build.parse_report import parse_report
+
+    by_document = {source.document: source for source in corpus.values()}
+    return [parse_report(by_document[REPORT]), parse_congress(by_document[CONGRESS])]
+
+
+@pytest.fixture(scope="session")
+def dataset(corpus: dict[str, SourceText], plan: Plan, later: list[LaterDocument]) -> Dataset:
+    """The built dataset; treat it as read-only (it is shared by the whole session)."""
+    from policykg.build.graph import build_dataset
+
+    return build_dataset(corpus, plan, later)
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory: pytest.TempPathFactory):
+    """One full build (:func:`policykg.build.pipeline.build`) into a temporary dist/; its BuildReport."""
+    from policykg.build.pipeline import build
+
+    return build(tmp_path_factory.mktemp("dist"))
+
+
+@pytest.fixture(scope="session")
+def dist_dir(built) -> Path:
+    """The folder of the session's build; read-only, copy it before changing anything."""
+    return built.out_dir
