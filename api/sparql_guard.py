@@ -126,6 +126,7 @@ def run_query(
     *,
     default_graph: list[NamedNode] | None = None,
     named_graphs: list[NamedNode] | None = None,
+    substitutions: dict | None = None,
 ) -> QuerySolutions | QueryBoolean | QueryTriples:
     """Check, then run a query; the default graph is the union of all graphs unless one is given.
 
@@ -139,10 +140,15 @@ def run_query(
         options["use_default_graph_as_union"] = True
     if named_graphs:
         options["named_graphs"] = named_graphs
+    if substitutions:
+        options["substitutions"] = substitutions  # parameters bound as RDF terms, never pasted in
     try:
         return store.query(query, **options)
     except SyntaxError as error:
         raise QuerySyntaxError(f"SPARQL syntax error: {error}") from None
+    except (RuntimeError, ValueError) as error:
+        # e.g. a parameter that is not in the SELECT projection (pyoxigraph binds only projected variables)
+        raise QueryError(f"the query could not be evaluated: {error}") from None
 
 
 def load_store(path: Path) -> Store:

@@ -26,16 +26,20 @@ from pyoxigraph import (
     QuerySolutions,
     QueryTriples,
     RdfFormat,
+    Variable,
     serialize,
 )
+from pyoxigraph import Literal as PyLiteral
 
 from policykg.api.sparql_guard import OUTPUT_PREFIXES, check_query, load_store, run_query
 from policykg.build.serialise import compact_iri
 from policykg.errors import PolicyKGError, QueryError
+from policykg.queries import NamedQuery, parse_named_query
 
 DEFAULT_OUT = Path("dist")
 TRIG_NAME = "policykg.trig"
 TABLE_NULL = ""
+TABLE_CELL_WIDTH = 60  # terminal columns per cell in --format table; csv and json are never cut
 
 # --format of `policykg query`, per kind of result (ASK in "table" prints true/false).
 RESULT_FORMATS = {"csv": QueryResultsFormat.CSV, "json": QueryResultsFormat.JSON}
@@ -98,10 +102,27 @@ def _read_rdflib(path: Path):
 def cmd_query(args: argparse.Namespace) -> int:
     text = _query_text(args.query)
     check_query(text)  # refuse before spending time on loading the data
-    result = run_query(load_store(args.data), text)
+    substitutions = _bindings(args.query, text, args.param)
+    result = run_query(load_store(args.data), text, substitutions=substitutions)
     sys.stdout.buffer.write(_render_result(result, args.format))
     sys.stdout.flush()
     return 0
+
+
+def _bindings(argument: str, text: str, params: list[str]) -> dict:
+    """``--param name=value`` bound as typed RDF terms, using the ``#+`` header of a named query."""
+    values = {}
+    for param in params:
+        name, equals, value = param.partition("=")
+        if not equals or not name:
+            raise QueryError(f"--param {param!r}: write it as NAME=VALUE, e.g. --param item_number=16")
+        values[name.strip()] = value
+    has_header = any(line.startswith("#+") for line in text.splitlines())
+    named = parse_named_query(Path(argument)) if has_header and Path(argument).is_file() else NamedQuery("query", "", "", text)
+    if not named.parameters and values:
+        # an ad-hoc query: every value is bound as a plain string literal
+        return {Variable(name): PyLiteral(value) for name, value in values.items()}
+    return named.bindings(values)
 
 
 def _query_text(argument: str) -> str:
@@ -135,6 +156,19 @@ def display_width(text: str) -> int:
     )
 
 
+def clip(text: str, width: int = TABLE_CELL_WIDTH) -> str:
+    """Cut a cell to ``width`` terminal columns, marking the cut with …."""
+    if display_width(text) <= width:
+        return text
+    kept, used = [], 0
+    for char in text:
+        used += display_width(char)
+        if used > width - 1:
+            break
+        kept.append(char)
+    return "".join(kept) + "…"
+
+
 def pad(text: str, width: int) -> str:
     return text + " " * (width - display_width(text))
 
@@ -153,9 +187,9 @@ def cell(term: NamedNode | BlankNode | Literal | None) -> str:
 
 
 def format_table(solutions: QuerySolutions) -> str:
-    """An aligned text table of SELECT results, with a row count (CJK-aware widths)."""
+    """An aligned text table of SELECT results, with a row count (CJK-aware widths, long cells cut)."""
     header = [variable.value for variable in solutions.variables]
-    rows = [[cell(solution[variable]) for variable in solutions.variables] for solution in solutions]
+    rows = [[clip(cell(solution[variable])) for variable in solutions.variables] for solution in solutions]
     widths = [max([display_width(h)] + [display_width(row[i]) for row in rows]) for i, h in enumerate(header)]
 
     def line(values: list[str]) -> str:
@@ -200,6 +234,8 @@ def parser() -> argparse.ArgumentParser:
     query = commands.add_parser("query", help="run a read-only SPARQL query over the built graph")
     query.add_argument("query", metavar="QUERY_OR_FILE", help="a SPARQL query or a .rq file")
     query.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    query.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                       help="bind a parameter of a named query (repeatable), e.g. --param item_number=16")
     query.add_argument("--data", type=Path, default=DEFAULT_OUT / TRIG_NAME, help="default: dist/policykg.trig")
     query.set_defaults(run=cmd_query)
 

@@ -12,6 +12,7 @@ import pytest
 
 from policykg.build import validate as validate_stage
 from policykg.cli import display_width, main
+from policykg.queries import parse_named_query
 from policykg.resources import data_dir
 
 LABELS = (
@@ -112,8 +113,19 @@ def test_query_from_an_rq_file(trig: str, tmp_path: Path, capsys: pytest.Capture
 
 @pytest.mark.parametrize("path", sorted(data_dir("queries").glob("*.rq")), ids=lambda p: p.name)
 def test_every_project_query_runs(path: Path, trig: str, capsys: pytest.CaptureFixture) -> None:
-    code, _, err = run(capsys, "query", str(path), "--data", trig)
+    named = parse_named_query(path)
+    params = [f"--param={name}={p.example}" for name, p in named.parameters.items() if p.required]
+    code, out, err = run(capsys, "query", str(path), "--data", trig, *params)
     assert code == 0, err
+    assert "(0 rows)" not in out
+
+
+def test_a_required_parameter_must_be_given(trig: str, capsys: pytest.CaptureFixture) -> None:
+    path = data_dir("queries") / "item-measures.rq"
+    code, _, err = run(capsys, "query", str(path), "--data", trig)
+    assert code == 2 and "parameter item_number is required" in err
+    code, out, _ = run(capsys, "query", str(path), "--data", trig, "--param", "item_number=16", "--format", "csv")
+    assert code == 0 and len(out.splitlines()) == 9  # header + the 8 measures of item 16
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,143 @@
+"""Named queries: each ``queries/*.rq`` file is one question with a ``#+`` YAML header.
+
+The header says what the query answers and declares its parameters, in the
+manner of grlc::
+
+    #+ summary: The measures of one item, each with its quote and offsets
+    #+ params:
+    #+   item_number: {type: integer, description: "plan item number (1-46)", required: true, example: 16}
+
+A parameter is a variable of the query (``?item_number``) that the SELECT
+projects (pyoxigraph substitutes projected variables only). Its value is bound
+as an RDF term (pyoxigraph ``substitutions``), never pasted into the query
+text, so a value cannot change the query. The CLI and the API both read
+queries through this module.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import yaml
+from pyoxigraph import Literal, NamedNode, Variable
+
+from policykg.errors import QueryError
+from policykg.resources import data_dir
+
+XSD = "http://www.w3.org/2001/XMLSchema#"
+PARAMETER_TYPES = ("integer", "decimal", "boolean", "string", "iri")
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class Parameter:
+    name: str
+    type: str
+    description: str
+    required: bool = False
+    default: object = None
+    example: object = None
+    enum: tuple = ()
+
+    def term(self, value: str) -> Literal | NamedNode:
+        """The RDF term for a value given as text; QueryError names the parameter when it does not fit."""
+        text = str(value).strip()
+        if self.enum and text not in {str(v) for v in self.enum}:
+            raise QueryError(f"parameter {self.name}: {text!r} is not one of {', '.join(map(str, self.enum))}")
+        try:
+            if self.type == "integer":
+                if not re.fullmatch(r"[+-]?\d+", text):
+                    raise ValueError
+                return Literal(str(int(text)), datatype=NamedNode(XSD + "integer"))
+            if self.type == "decimal":
+                return Literal(str(Decimal(text)), datatype=NamedNode(XSD + "decimal"))
+            if self.type == "boolean":
+                if text.lower() not in ("true", "false"):
+                    raise ValueError
+                return Literal(text.lower(), datatype=NamedNode(XSD + "boolean"))
+            if self.type == "iri":
+                parts = urlsplit(text)
+                if not (parts.scheme in ("http", "https") and parts.netloc) or any(c in text for c in '<>" {}|\\^`'):
+                    raise ValueError
+                return NamedNode(text)
+            return Literal(text)
+        except (ValueError, InvalidOperation):
+            raise QueryError(f"parameter {self.name}: {text!r} is not a valid {self.type}") from None
+
+
+@dataclass(frozen=True)
+class NamedQuery:
+    name: str
+    summary: str
+    description: str
+    text: str
+    parameters: dict[str, Parameter] = field(default_factory=dict)
+
+    def bindings(self, values: dict[str, str]) -> dict[Variable, Literal | NamedNode]:
+        """Substitutions for pyoxigraph from textual values; defaults fill the gaps."""
+        unknown = sorted(set(values) - set(self.parameters))
+        if unknown:
+            known = ", ".join(self.parameters) or "none"
+            raise QueryError(f"{self.name}: unknown parameter {', '.join(unknown)} (parameters: {known})")
+        bound = {}
+        for name, parameter in self.parameters.items():
+            value = values.get(name, parameter.default)
+            if value is None:
+                if parameter.required:
+                    raise QueryError(f"{self.name}: parameter {name} is required ({parameter.description})")
+                continue
+            bound[Variable(name)] = parameter.term(value)
+        return bound
+
+
+def read_header(text: str, origin: str) -> dict:
+    """The YAML of the leading ``#+`` comment lines."""
+    lines = []
+    for line in text.splitlines():
+        if line.startswith("#+"):
+            lines.append(line[2:].removeprefix(" "))
+        elif line.strip() and not line.startswith("#"):
+            break
+    try:
+        header = yaml.safe_load("\n".join(lines)) or {}
+    except yaml.YAMLError as error:
+        raise QueryError(f"{origin}: the #+ header is not valid YAML: {error}") from None
+    if not isinstance(header, dict):
+        raise QueryError(f"{origin}: the #+ header must be a mapping (summary, description, params)")
+    return header
+
+
+def parse_named_query(path: Path) -> NamedQuery:
+    text = path.read_text(encoding="utf-8")
+    header = read_header(text, path.name)
+    if not isinstance(header.get("summary"), str) or not header["summary"].strip():
+        raise QueryError(f"{path.name}: the #+ header needs a summary (what the query answers)")
+    params = header.get("params") or {}
+    if not isinstance(params, dict):
+        raise QueryError(f"{path.name}: #+ params must be a mapping of name to {{type, description, ...}}")
+    parameters = {}
+    for name, spec in params.items():
+        if not _NAME.match(str(name)) or not isinstance(spec, dict):
+            raise QueryError(f"{path.name}: parameter {name!r} needs a name like item_number and a mapping of its type, description")
+        if spec.get("type") not in PARAMETER_TYPES or not spec.get("description"):
+            raise QueryError(f"{path.name}: parameter {name}: type must be one of {', '.join(PARAMETER_TYPES)} and a description is required")
+        if f"?{name}" not in text:
+            raise QueryError(f"{path.name}: parameter {name} is not a variable (?{name}) of the query")
+        extra = set(spec) - {"type", "description", "required", "default", "example", "enum"}
+        if extra:
+            raise QueryError(f"{path.name}: parameter {name}: unknown key(s) {', '.join(sorted(extra))}")
+        parameters[name] = Parameter(
+            name, spec["type"], str(spec["description"]), bool(spec.get("required", False)),
+            spec.get("default"), spec.get("example"), tuple(spec.get("enum") or ()),
+        )
+    return NamedQuery(path.stem, header["summary"].strip(), str(header.get("description") or "").strip(), text, parameters)
+
+
+def named_queries(directory: Path | None = None) -> dict[str, NamedQuery]:
+    """Every named query, by name (the file stem)."""
+    directory = directory or data_dir("queries")
+    return {path.stem: parse_named_query(path) for path in sorted(directory.glob("*.rq"))}
