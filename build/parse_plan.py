@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 
 from policykg.build.model import Chapter, ItemPart, Measure, Plan, PlanItem, Table, TableRow, Variant
 from policykg.build.sources import SourceText
-from policykg.build.text import MappedText, Span, chinese_number, clean_chinese, split_sentences
+from policykg.build.text import MappedText, Span, chinese_number, clean_chinese, sentence_bounds
 from policykg.build.variants import Merged, TitleWitness, choose_title, merge, normalise, similarity, single
 from policykg.errors import ParseError
 
@@ -521,13 +521,11 @@ def _spans_of(merged: Merged) -> list[Span]:
 
 def _measures(item: int, part: int | None, merged: Merged, first_number: int, sources: dict[str, SourceText]) -> list[Measure]:
     """Split a passage's chosen reading into sentences, each with its raw provenance."""
-    # Split on the chosen text through an identity-mapped probe: its offsets are atom indices.
-    probe = MappedText(next(iter(sources.values())), merged.text, range(len(merged.text)))
+    text = merged.text
     measures = []
-    for sentence in split_sentences(probe):
-        atoms = merged.atoms[sentence.offsets[0]:sentence.offsets[-1] + 1]
-        spans = tuple(_atom_spans(atoms, merged, sources))
-        measures.append(Measure(item, first_number + len(measures), sentence.text, spans, part))
+    for start, end in sentence_bounds(text):
+        spans = tuple(_atom_spans(merged.atoms[start:end], merged, sources))
+        measures.append(Measure(item, first_number + len(measures), text[start:end], spans, part))
     return measures
 
 

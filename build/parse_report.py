@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 
 from policykg.build.model import LaterDocument, Section
 from policykg.build.sources import SourceText
-from policykg.build.text import SENTENCE_END, MappedText, chinese_number, clean_chinese, split_sentences
+from policykg.build.text import SENTENCE_END, MappedText, chinese_number, clean_chinese, sentence_ends, split_sentences
 from policykg.errors import ParseError
 
 DOCUMENT = "document/acftu-2022-work-report"
@@ -43,7 +43,6 @@ _YEAR = re.compile(r"(\d{4})年")
 # A sentence starts after these (a 。 closes a sentence, a ： opens a list);
 # closing quotes and brackets right after them still belong to the sentence.
 _SENTENCE_BREAKS = SENTENCE_END + "："
-_CLOSERS = "”’」』）"
 _MAX_HEADING = 80  # a section heading longer than this has lost its 。
 _SHORT_LINE = 0.6  # of the median line length: the line ends a paragraph or heading
 _MAX_HEADING_LINES = 4
@@ -93,15 +92,7 @@ def clean_report(source: SourceText) -> MappedText:
 
 def _sentence_starts(text: str) -> list[int]:
     """Indices where a sentence may start: the text start and after 。！？：(and any closing quote)."""
-    starts = [0]
-    for index, char in enumerate(text):
-        if char in _SENTENCE_BREAKS:
-            after = index + 1
-            while after < len(text) and text[after] in _CLOSERS:
-                after += 1
-            if after < len(text):
-                starts.append(after)
-    return sorted(set(starts))
+    return [0] + [end for end in sentence_ends(text, _SENTENCE_BREAKS) if end < len(text)]
 
 
 def _part_heading_end(clean: MappedText, start: int) -> int:

@@ -232,26 +232,37 @@ def chinese_number(numeral: str) -> int:
 
 
 SENTENCE_END = "。！？"
+CLOSING_MARKS = "”’」』）"  # stay with the sentence they close
+
+
+def sentence_ends(text: str, ends: str = SENTENCE_END) -> list[int]:
+    """The index just after each sentence-final mark and the closing quotes that follow it."""
+    found = []
+    for index, char in enumerate(text):
+        if char in ends:
+            after = index + 1
+            while after < len(text) and text[after] in CLOSING_MARKS:
+                after += 1
+            found.append(after)
+    return found
+
+
+def sentence_bounds(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each sentence of ``text``, white space around it excluded, empty ones dropped."""
+    bounds = []
+    start = 0
+    for end in sentence_ends(text) + [len(text)]:
+        if end <= start:
+            continue
+        piece = text[start:end]
+        left = start + len(piece) - len(piece.lstrip())
+        right = start + len(piece.rstrip())
+        if right > left:
+            bounds.append((left, right))
+        start = end
+    return bounds
 
 
 def split_sentences(text: MappedText) -> list[MappedText]:
     """Split at sentence-final punctuation (。！？), keeping a closing quote with its sentence."""
-    pieces = []
-    start = 0
-    chars = text.text
-    i = 0
-    while i < len(chars):
-        if chars[i] in SENTENCE_END:
-            end = i + 1
-            while end < len(chars) and chars[end] in "”’」）":
-                end += 1
-            piece = text[start:end].strip()
-            if piece.text:
-                pieces.append(piece)
-            start = i = end
-            continue
-        i += 1
-    rest = text[start:].strip()
-    if rest.text:
-        pieces.append(rest)
-    return pieces
+    return [text[start:end] for start, end in sentence_bounds(text.text)]
