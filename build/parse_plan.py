@@ -321,7 +321,6 @@ class Copy:
     source: SourceText
     items: dict[int, Unit] = field(default_factory=dict)
     parts: dict[int, dict[int, Unit]] = field(default_factory=lambda: defaultdict(dict))
-    item_headings: dict[int, Line] = field(default_factory=dict)
     chapter_headings: dict[int, Line] = field(default_factory=dict)
     preamble: list[MappedText] = field(default_factory=list)
     title: Line | None = None
@@ -352,15 +351,13 @@ def read_copy(lines: list[Line], outline: Outline) -> Copy:
             copy.date = line
         elif line.stream == "body" and line.kind == "numbered":
             current_item = line.item
-            copy.item_headings[line.item] = line
             unit = copy.items.setdefault(line.item, Unit(line.item, None, line))
             unit.heading = line
             if line.rest.text:
                 unit.segments.insert(0, line.rest)
         elif line.stream == "body" and line.kind == "part":
-            if current_item is None:
-                raise ParseError(line.source.name, f"a '——' part heading comes before any item: {line.title.text}", line.number_in_file)
-            copy.parts[current_item][line.part] = Unit(current_item, line.part, line, [line.rest] if line.rest.text else [])
+            # _resolve_body_headings has given the part its item and number (or refused it)
+            copy.parts[line.item][line.part] = Unit(line.item, line.part, line, [line.rest] if line.rest.text else [])
         elif line.stream == "body" and line.kind == "chapter":
             copy.chapter_headings[line.number] = line
     if pending:
@@ -610,7 +607,7 @@ def parse_plan(corpus: dict[str, SourceText]) -> Plan:
 def _assemble_item(number: int, outline: Outline, copies: list[Copy], base_file: str, sources: dict[str, SourceText]) -> tuple[PlanItem, list[Variant]]:
     site = f"item/{number}"
     witnesses = list(outline.item_titles[number])
-    witnesses += [TitleWitness(c.item_headings[number].title, False) for c in copies if number in c.item_headings]
+    witnesses += [TitleWitness(c.items[number].heading.title, False) for c in copies if number in c.items]
     chosen, title_variant = choose_title(site, witnesses, base_file)
     variants = [title_variant] if title_variant else []
     item = PlanItem(chosen.text.text, [w.text.span() for w in witnesses], number=number, chapter=outline.item_chapter[number])
