@@ -221,23 +221,17 @@ def _text_range(index: list[int], k1: int, k2: int, length: int) -> tuple[int, i
 
 def _coalesce(opcodes: list[tuple], gap: int) -> list[tuple]:
     """Join non-equal opcodes separated by at most ``gap`` equal characters."""
-    out: list[list] = []
-    for tag, i1, i2, j1, j2 in opcodes:
-        if (
-            out
-            and len(out) >= 2
-            and out[-1][0] == "equal"
-            and out[-1][2] - out[-1][1] <= gap
-            and out[-2][0] != "equal"
-            and tag != "equal"
-        ):
-            equal = out.pop()
-            previous = out[-1]
-            out[-1] = ["replace", previous[1], i2, previous[3], j2]
-            del equal
-            continue
-        out.append([tag, i1, i2, j1, j2])
-    return [tuple(o) for o in out]
+    out: list[tuple] = []
+    for opcode in opcodes:
+        tag, _, i2, _, j2 = opcode
+        if tag != "equal" and len(out) >= 2 and out[-2][0] != "equal":
+            between = out[-1]
+            if between[0] == "equal" and between[2] - between[1] <= gap:
+                out.pop()
+                first = out.pop()
+                opcode = ("replace", first[1], i2, first[3], j2)
+        out.append(opcode)
+    return out
 
 
 def _atoms(text: MappedText, start: int, end: int, base_positions: bool, base_at: int | None = None) -> list[Atom]:
