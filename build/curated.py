@@ -39,19 +39,8 @@ def load_label_records(path: Path | None = None) -> dict[str, tuple[str, str]]:
     """Resource path → ``(zh, en)``: the Chinese title and our translation of it."""
     path = curated_file(LABELS_FILE) if path is None else Path(path)
     name = path.name
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise SourceError(name, f"file not found at {path}") from None
-    except UnicodeDecodeError as exc:
-        raise SourceError(name, f"not UTF-8 ({exc.reason} at byte {exc.start})") from None
-    try:
-        data = yaml.safe_load(text)
-        key_lines = _label_key_lines(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        raise SourceError(name, f"not valid YAML: {getattr(exc, 'problem', None) or exc}", line=line) from None
+    text, data = read_yaml(path)
+    key_lines = _label_key_lines(text)
 
     if not isinstance(data, dict) or set(data) != {"labels"}:
         found = sorted(map(str, data)) if isinstance(data, dict) else type(data).__name__
@@ -76,6 +65,44 @@ def load_label_records(path: Path | None = None) -> dict[str, tuple[str, str]]:
             raise SourceError(name, f"labels[{key!r}]: {problem}", line=line)
         records[key] = (value["zh"], value["en"])
     return records
+
+
+def read_yaml(path: Path) -> tuple[str, object]:
+    """The text of a curated YAML file and its data; any problem names the file (and line)."""
+    name = path.name
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SourceError(name, f"file not found at {path}") from None
+    except UnicodeDecodeError as exc:
+        raise SourceError(name, f"not UTF-8 ({exc.reason} at byte {exc.start})") from None
+    try:
+        return text, yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        raise SourceError(name, f"not valid YAML: {getattr(exc, 'problem', None) or exc}", line=line) from None
+
+
+def key_lines(text: str, section: str) -> dict[str, int]:
+    """The 1-based line of each key or ``slug:`` value under top-level ``section`` (for error messages)."""
+    lines: dict[str, int] = {}
+    root = yaml.compose(text, Loader=yaml.SafeLoader)
+    if not isinstance(root, yaml.MappingNode):
+        return lines
+    for key_node, value_node in root.value:
+        if key_node.value != section:
+            continue
+        if isinstance(value_node, yaml.MappingNode):
+            for node, _value in value_node.value:
+                lines.setdefault(str(node.value), node.start_mark.line + 1)
+        elif isinstance(value_node, yaml.SequenceNode):
+            for item in value_node.value:
+                if isinstance(item, yaml.MappingNode):
+                    for node, value in item.value:
+                        if node.value == "slug" and isinstance(value, yaml.ScalarNode):
+                            lines.setdefault(str(value.value), item.start_mark.line + 1)
+    return lines
 
 
 def _record_problem(key: object, value: object) -> str | None:

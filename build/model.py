@@ -8,8 +8,9 @@ it was read from, so the graph stage can record ``pol:quote``/``pol:start``/
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 
-from policykg.build.text import Span
+from policykg.build.text import Origin, Span
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,7 @@ class Measure:
     text: str  # cleaned, chosen reading
     spans: tuple[Span, ...]  # first span is the measure's own provenance; more if the layout split it
     part: int | None = None  # the item part it belongs to, if any
+    origins: tuple[Origin, ...] = ()  # per character of ``text``: where it was read (see text.Origin)
 
 
 @dataclass
@@ -131,6 +133,7 @@ class Section:
     span: Span
     parent: str | None  # key of the parent section, None for the document itself
     notes: list[str] = field(default_factory=list)
+    origins: tuple[Origin, ...] = ()  # per character of ``text``: where it was read (see text.Origin)
 
 
 @dataclass
@@ -139,3 +142,124 @@ class LaterDocument:
 
     document: str  # resource path, e.g. "document/acftu-2022-work-report"
     sections: list[Section]
+
+
+# --------------------------------------------------------------------------- extract stage
+# What the extract stage hands to the graph stage (build/extract/): curated
+# concepts and the links, indicators and observations read from the text, each
+# with the Evidence it was read from.
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Where a fact was read: a sentence-sized unit and the words in it.
+
+    ``unit`` is the resource path of the unit (``measure/16-3``, ``item/16`` for
+    an item title, ``task/2023-4``, ``report-point/2022-1-2``,
+    ``table-row/quality-3``); ``start``/``end`` index its cleaned text;
+    ``spans`` are the raw slices of the words (``file_text[start:end] == quote``).
+    """
+
+    unit: str
+    start: int
+    end: int
+    surface: str
+    spans: tuple[Span, ...]
+
+
+@dataclass(frozen=True)
+class Population:
+    """A curated target population (a skos:Concept of the population scheme)."""
+
+    slug: str
+    label_zh: str
+    label_en: str
+    aliases: tuple[str, ...] = ()
+    broader: tuple[str, ...] = ()  # slugs
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Body:
+    """A curated organisation or organ category (an org:Organization)."""
+
+    slug: str
+    label_zh: str
+    label_en: str
+    kind: str  # union | party | state | international | company | enterprise-category | …
+    aliases: tuple[str, ...] = ()
+    sub_organization_of: str | None = None  # slug
+
+
+@dataclass(frozen=True)
+class PopulationLink:
+    population: str  # slug
+    evidence: Evidence
+
+
+@dataclass(frozen=True)
+class BodyLink:
+    body: str  # slug
+    role: str  # lead | partner | supported | addressed | involved
+    cue: str | None  # the cue word that gave the role (配合, 联合, 督促 …)
+    evidence: Evidence
+
+
+@dataclass(frozen=True)
+class Programme:
+    """A “…” or 《…》 name of the corpus and its class."""
+
+    slug: str
+    name: str  # as printed, without the quotation marks
+    kind: str  # campaign | brand | award | platform | fund | slogan | practice | not-a-name | law | publication
+    label_en: str | None
+    classified_by: str  # "curated" or the rule that classified it ("rule:suffix 竞赛")
+
+
+@dataclass(frozen=True)
+class ProgrammeLink:
+    programme: str  # slug
+    action: str | None  # the verb applied to it (推动制定, 修订, 落实 …)
+    evidence: Evidence
+
+
+@dataclass(frozen=True)
+class Indicator:
+    """A quantified target of the plan (a table row part, or a target stated in an item)."""
+
+    slug: str
+    label_zh: str
+    label_en: str | None
+    value: Decimal  # base units
+    unit: str
+    comparator: str  # AtLeast | MoreThan | About | Exactly
+    deadline: str | None  # ISO date
+    per_year: bool
+    category: str | None  # table category slug (quality | services | rights), None for text-only targets
+    stated_in: tuple[int, ...]  # plan item numbers
+    evidence: tuple[Evidence, ...]  # the table cell and/or the item sentence(s)
+
+
+@dataclass(frozen=True)
+class Observation:
+    """A figure the 2022 report gives as achieved."""
+
+    slug: str
+    label_zh: str
+    value: Decimal
+    unit: str
+    period: str  # "2022", "2021/2022" (cumulative since 2021) or "..2022-12-31" (as of)
+    indicator: str | None  # indicator slug it measures
+    reports_on: tuple[int, ...]  # plan items
+    evidence: Evidence
+
+
+@dataclass(frozen=True)
+class Continuation:
+    """A later task carrying a plan item forward."""
+
+    task: str  # resource path of the task (task/2023-1, task/18th-3-2)
+    item: int
+    score: float
+    basis: tuple[str, ...]  # what they share: "population:couriers", "programme:…", "words:…"
+    decided_by: str  # "rule" or "curated"

@@ -98,7 +98,7 @@ def _task(key: str, number: int, title: str | None, text: MappedText, parent: st
           notes: list[str] | None = None, span: Span | None = None) -> Section:
     """A task whose span is its text's, unless the text is only part of what was read (a heading)."""
     return Section(key=key, kind="task", number=number, title=title, text=text.text,
-                   span=span or text.span(), parent=parent, notes=notes or [])
+                   span=span or text.span(), parent=parent, notes=notes or [], origins=text.origins())
 
 
 def _joined(lines: list[_Line]) -> MappedText:

@@ -522,7 +522,8 @@ def _measures(item: int, part: int | None, merged: Merged, first_number: int, so
     measures = []
     for start, end in sentence_bounds(text):
         spans = tuple(_atom_spans(merged.atoms[start:end], merged, sources))
-        measures.append(Measure(item, first_number + len(measures), text[start:end], spans, part))
+        origins = tuple((a.file, a.offset) for a in merged.atoms[start:end])
+        measures.append(Measure(item, first_number + len(measures), text[start:end], spans, part, origins))
     return measures
 
 

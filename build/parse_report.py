@@ -226,7 +226,7 @@ def _make(clean: MappedText, start: int, end: int, key: str, kind: str, number: 
     if not body.text:
         raise _error(clean, start, f"{key} has no text")
     return Section(key=key, kind=kind, number=number, title=title, text=body.text, span=body.span(),
-                   parent=parent, notes=list(notes))
+                   parent=parent, notes=list(notes), origins=body.origins())
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,10 @@ class Span:
     quote: str
 
 
+# Where one character of a cleaned text was read: (file name, raw offset).
+Origin = tuple[str, int]
+
+
 # Characters a span may silently run across: what cleaning deletes between two
 # kept characters of the same passage (line breaks, letter-spacing, markdown).
 _BRIDGEABLE = re.compile(r"[\s*#>\-–—]*")  # noqa: RUF001
@@ -150,6 +154,10 @@ class MappedText:
         if run_start is not None:
             spans.append(Span(self.source.name, run_start, previous + 1, raw[run_start:previous + 1]))
         return spans
+
+    def origins(self) -> tuple[Origin, ...]:
+        """Per character, the (file, raw offset) it was read from."""
+        return tuple((self.source.name, o) for o in self.offsets)
 
     def span(self) -> Span:
         """The single raw slice covering this text (first to last character)."""
