@@ -25,7 +25,7 @@ from policykg.errors import SourceError
 from policykg.resources import curated_file
 
 LABELS_FILE = "labels-en.yaml"
-LABEL_KEY = re.compile(r"^(plan|document|chapter|item)/[a-z0-9-]+$")
+LABEL_KEY = re.compile(r"^(plan|document|chapter|item|category)/[a-z0-9-]+$")
 RECORD_FIELDS = ("zh", "en")
 TRAILING_STOPS = (".", "。", "．")
 
@@ -110,7 +110,7 @@ def _record_problem(key: object, value: object) -> str | None:
     if not isinstance(key, str) or not LABEL_KEY.match(key):
         return (
             "the key is not a resource path; it must match "
-            "(plan|document|chapter|item)/<slug> with a slug of a-z, 0-9 and '-'"
+            "(plan|document|chapter|item|category)/<slug> with a slug of a-z, 0-9 and '-'"
         )
     if not isinstance(value, dict):
         return "the value must be a mapping {zh: ..., en: ...}"
@@ -170,3 +170,8 @@ def _label_key_lines(text: str) -> list[tuple[str, int]]:
                 if isinstance(node, yaml.ScalarNode)
             ]
     return []
+
+
+def category_slugs(path: Path | None = None) -> dict[str, str]:
+    """Indicator table category (素质提升) → its slug (``quality``), from the ``category/…`` labels."""
+    return {zh: key.split("/", 1)[1] for key, (zh, _en) in load_label_records(path).items() if key.startswith("category/")}

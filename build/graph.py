@@ -23,11 +23,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 
 from rdflib import Dataset, Graph, Literal, URIRef
-from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, XSD
+from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SKOS, XSD
 from rdflib.term import Node
 
-from policykg.build.curated import load_english_labels
-from policykg.build.model import ItemPart, LaterDocument, Measure, Plan, PlanItem, Reading, Section, Variant
+from policykg.build.curated import category_slugs, load_english_labels
+from policykg.build.graph_links import Provenance, asserted_link_triples, table_triples, curated_link_triples, inferred_link_triples
+from policykg.build.model import Extraction, ItemPart, LaterDocument, Measure, Plan, PlanItem, Reading, Section, Variant
 from policykg.build.sources import SourceText
 from policykg.build.text import Span
 from policykg.errors import PolicyKGError
@@ -67,7 +68,7 @@ UPWARD_EDGES: tuple[tuple[URIRef, bool], ...] = (
 )
 
 # Curated English labels: documents are titled, everything else is labelled.
-ENGLISH_LABEL_PROPERTY: dict[str, URIRef] = {PLAN_KIND: DCTERMS.title, "document": DCTERMS.title}
+ENGLISH_LABEL_PROPERTY: dict[str, URIRef] = {PLAN_KIND: DCTERMS.title, "document": DCTERMS.title, "category": SKOS.prefLabel}
 
 
 # --------------------------------------------------------------------------- entry point
@@ -77,6 +78,7 @@ def build_dataset(
     later: list[LaterDocument],
     *,
     english_labels: Mapping[str, str] | None = None,
+    extraction: Extraction | None = None,
 ) -> Dataset:
     """The dataset of docs/model.md: asserted, curated and inferred named graphs.
 
@@ -87,9 +89,19 @@ def build_dataset(
     bind_prefixes(dataset)
     asserted = dataset.graph(GRAPH_ASSERTED)
     _add(asserted, asserted_triples(corpus, plan, later))
+    provenance = Provenance(_SourceFiles(corpus))
+    _add(asserted, table_triples(plan.tables, path_iri(_plan_path(corpus)), category_slugs(), provenance))
+    if extraction is not None:
+        _add(asserted, asserted_link_triples(extraction, provenance))
     labels = load_english_labels() if english_labels is None else english_labels
-    _add(dataset.graph(GRAPH_CURATED), curated_triples(asserted, labels))
-    _add(dataset.graph(GRAPH_INFERRED), inferred_triples(asserted))
+    curated = dataset.graph(GRAPH_CURATED)
+    _add(curated, curated_triples(asserted, labels))
+    if extraction is not None:
+        _add(curated, curated_link_triples(extraction))
+    inferred = dataset.graph(GRAPH_INFERRED)
+    _add(inferred, inferred_triples(asserted))
+    if extraction is not None:
+        _add(inferred, inferred_link_triples(extraction))
     return dataset
 
 

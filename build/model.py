@@ -263,3 +263,20 @@ class Continuation:
     score: float
     basis: tuple[str, ...]  # what they share: "population:couriers", "programme:…", "words:…"
     decided_by: str  # "rule" or "curated"
+
+
+@dataclass
+class Extraction:
+    """Everything the extract stage found, for the graph stage and the quality report."""
+
+    populations: list[Population]
+    bodies: list[Body]
+    programmes: list[Programme]
+    population_links: list[PopulationLink]
+    salience: dict[tuple[int, str], str]  # (item, population slug) -> "primary" | "mentioned"
+    body_links: list[BodyLink]
+    programme_links: list[ProgrammeLink]
+    unclassified: list[Evidence]  # quoted names no curated entry or rule classifies
+    indicators: list[Indicator]
+    observations: list[Observation]
+    continuations: list[Continuation]

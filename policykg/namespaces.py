@@ -45,12 +45,37 @@ class POL(DefinedNamespace):
     Programme: URIRef
     LegalInstrument: URIRef
     Comparator: URIRef
+    Campaign: URIRef
+    Brand: URIRef
+    Award: URIRef
+    Platform: URIRef
+    Fund: URIRef
+    Practice: URIRef
+    Slogan: URIRef
+    Publication: URIRef
+    IndicatorTable: URIRef
+    TableRow: URIRef
+    Link: URIRef
+    PopulationLink: URIRef
+    BodyLink: URIRef
+    MentionLink: URIRef
+    ContinuityLink: URIRef
+    BodyRole: URIRef
+    Salience: URIRef
     # individuals
     PopulationScheme: URIRef
     AtLeast: URIRef
     MoreThan: URIRef
     About: URIRef
     Exactly: URIRef
+    IndicatorCategoryScheme: URIRef
+    LeadRole: URIRef
+    PartnerRole: URIRef
+    SupportedRole: URIRef
+    AddressedRole: URIRef
+    InvolvedRole: URIRef
+    Primary: URIRef
+    Mentioned: URIRef
     # structure
     number: URIRef
     partOf: URIRef
@@ -86,6 +111,24 @@ class POL(DefinedNamespace):
     addressedBody: URIRef
     mentions: URIRef
     continues: URIRef
+    # statement nodes of links, tables, curated entities
+    linkSubject: URIRef
+    linkObject: URIRef
+    role: URIRef
+    salience: URIRef
+    cue: URIRef
+    action: URIRef
+    score: URIRef
+    basis: URIRef
+    decidedBy: URIRef
+    derivedFromLink: URIRef
+    classifiedBy: URIRef
+    bodyKind: URIRef
+    evidencePassage: URIRef
+    tableRow: URIRef
+    targetText: URIRef
+    afterItem: URIRef
+    reportedIn: URIRef
     # indicators and observations (core vocabulary)
     targetValue: URIRef
     unit: URIRef

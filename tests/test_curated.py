@@ -49,7 +49,13 @@ def test_real_file_covers_the_plan_chapters_items_and_documents(records):
         "document/acftu-2022-work-report",
         "document/acftu-18th-congress-summary",
     }
-    assert len(records) == 12 + 46 + 3
+    assert len(records) == 12 + 46 + 3 + 3
+
+
+def test_real_file_names_each_indicator_table_category(records, plan):
+    """The category labels are keyed by the category word of each table's title."""
+    categories = {zh for key, (zh, _en) in records.items() if key.startswith("category/")}
+    assert categories == {table.category for table in plan.tables} == {"素质提升", "精准服务", "依法维权"}
 
 
 def test_english_labels_are_sentence_case(records):
