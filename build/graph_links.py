@@ -84,8 +84,14 @@ def path_iri(path: str) -> URIRef:
     return resource(kind, slug)
 
 
-def link_iri(subject_path: str, relation: str, obj: str) -> URIRef:
-    """``measure/16-1`` + ``supported`` + ``hr`` → ``id/link/measure-16-1-supported-hr``."""
+def link_iri(subject_path: str, relation: str, obj: str, *, derived: bool = False) -> URIRef:
+    """``measure/16-1`` + ``supported`` + ``hr`` → ``id/link/measure-16-1-supported-hr``.
+
+    A link read from an item's title is ``link/item-16-title-{relation}-…``; the
+    item-level link derived from measures and title (``derived``) is ``link/item-16-{relation}-…``.
+    """
+    if subject_path.startswith("item/") and not derived:
+        relation = f"title-{relation}"
     return resource("link", f"{subject_path.replace('/', '-')}-{relation}-{obj.replace('/', '-')}")
 
 
@@ -235,8 +241,7 @@ def _population_links(extraction: Extraction, provenance: Provenance) -> Iterato
     for link in extraction.population_links:
         unit = link.evidence.unit
         subject, obj = path_iri(unit), resource("population", link.population)
-        relation = "title-population" if unit.startswith("item/") else "population"
-        iri = link_iri(unit, relation, link.population)
+        iri = link_iri(unit, "population", link.population)
         if not unit.startswith("item/"):
             yield subject, POL.servesPopulation, obj
         yield from _link_node(iri, POL.PopulationLink, subject, obj)
@@ -251,7 +256,8 @@ def _body_links(extraction: Extraction, provenance: Provenance) -> Iterator[Trip
         unit = link.evidence.unit
         subject, obj = path_iri(unit), resource("body", link.body)
         iri = link_iri(unit, link.role, link.body)
-        yield subject, prop, obj
+        if not unit.startswith("item/"):  # a title's link reaches the item through the derived link
+            yield subject, prop, obj
         yield from _link_node(iri, POL.BodyLink, subject, obj)
         yield iri, POL.role, role
         if link.cue:
@@ -267,7 +273,8 @@ def _mention_links(extraction: Extraction, provenance: Provenance) -> Iterator[T
         unit = link.evidence.unit
         subject, obj = path_iri(unit), iris[link.programme]
         iri = link_iri(unit, "mentions", link.programme)
-        yield subject, POL.mentions, obj
+        if not unit.startswith("item/"):
+            yield subject, POL.mentions, obj
         yield from _link_node(iri, POL.MentionLink, subject, obj)
         if link.action:
             yield iri, POL.action, zh(link.action)
@@ -367,11 +374,10 @@ def _item_population_links(extraction: Extraction) -> Iterator[Triple]:
         item = _item_of(link.evidence.unit)
         if item is None:
             continue
-        relation = "title-population" if link.evidence.unit.startswith("item/") else "population"
-        sources[item, link.population].append(link_iri(link.evidence.unit, relation, link.population))
+        sources[item, link.population].append(link_iri(link.evidence.unit, "population", link.population))
     for (item, population), derived_from in sorted(sources.items()):
         subject, obj = resource("item", item), resource("population", population)
-        iri = link_iri(f"item/{item}", "population", population)
+        iri = link_iri(f"item/{item}", "population", population, derived=True)
         yield subject, POL.servesPopulation, obj
         yield from _link_node(iri, POL.PopulationLink, subject, obj)
         salience = extraction.salience.get((item, population), "mentioned")
@@ -384,14 +390,15 @@ def _item_body_links(extraction: Extraction) -> Iterator[Triple]:
     sources: dict[tuple[int, str, str], list[URIRef]] = defaultdict(list)
     for link in extraction.body_links:
         subject = path_iri(link.evidence.unit)
-        yield subject, POL.involvesBody, resource("body", link.body)
+        if not link.evidence.unit.startswith("item/"):
+            yield subject, POL.involvesBody, resource("body", link.body)
         item = _item_of(link.evidence.unit)
         if item is not None:
             sources[item, link.role, link.body].append(link_iri(link.evidence.unit, link.role, link.body))
     for (item, role, body), derived_from in sorted(sources.items()):
         subject, obj = resource("item", item), resource("body", body)
         prop, role_iri = ROLES[role]
-        iri = link_iri(f"item/{item}", role, body)
+        iri = link_iri(f"item/{item}", role, body, derived=True)
         yield subject, prop, obj
         yield subject, POL.involvesBody, obj
         yield from _link_node(iri, POL.BodyLink, subject, obj)
@@ -409,7 +416,7 @@ def _item_mention_links(extraction: Extraction) -> Iterator[Triple]:
             sources[item, link.programme].append(link_iri(link.evidence.unit, "mentions", link.programme))
     for (item, programme), derived_from in sorted(sources.items()):
         subject = resource("item", item)
-        iri = link_iri(f"item/{item}", "mentions", programme)
+        iri = link_iri(f"item/{item}", "mentions", programme, derived=True)
         yield subject, POL.mentions, iris[programme]
         yield from _link_node(iri, POL.MentionLink, subject, iris[programme])
         for source in derived_from:

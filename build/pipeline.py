@@ -1,4 +1,4 @@
-"""Run the stages in order: load -> parse -> graph -> validate (-> OWL) -> render -> write.
+"""Run the stages in order: load -> parse -> extract -> graph -> validate (-> OWL) -> render -> write.
 
 Why the order matters for users: nothing touches ``out_dir`` until the graph
 has been built, validated and rendered completely in memory, so a build that
@@ -20,10 +20,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rdflib import Dataset, Graph, Literal, URIRef
-from rdflib.namespace import RDF
+from rdflib.namespace import ORG, RDF, SKOS
 
 from policykg.build.graph import build_dataset, union_graph
-from policykg.build.model import LaterDocument, Plan
+from policykg.build.extract.run import extract
+from policykg.build.model import Extraction, LaterDocument, Plan
 from policykg.build.parse_congress import parse_congress
 from policykg.build.parse_plan import parse_plan
 from policykg.build.parse_report import parse_report
@@ -54,6 +55,16 @@ COUNTED_CLASSES: dict[str, URIRef] = {
     "tasks": POL.Task,
     "documents": POL.Document,
     "source files": POL.SourceFile,
+    "concepts": SKOS.Concept,  # the populations and the three indicator categories
+    "bodies": ORG.Organization,
+    "programmes": POL.Programme,
+    "legal instruments": POL.LegalInstrument,
+    "indicators": POL.Indicator,
+    "observations": POL.Observation,
+    "population links": POL.PopulationLink,
+    "body links": POL.BodyLink,
+    "mention links": POL.MentionLink,
+    "continuity links": POL.ContinuityLink,
 }
 
 GRAPH_NAMES: dict[URIRef, str] = {GRAPH_ASSERTED: "asserted", GRAPH_CURATED: "curated", GRAPH_INFERRED: "inferred"}
@@ -84,6 +95,7 @@ class Assembled:
     corpus: dict[str, SourceText]
     plan: Plan
     later: list[LaterDocument]
+    extraction: Extraction
     dataset: Dataset
 
 
@@ -119,9 +131,11 @@ def assemble(sources: Path | None = None, seconds: dict[str, float] | None = Non
     for document, source in _later_sources(corpus).items():
         with _timed(seconds, f"parse {document.split('/')[-1]}"):
             later.append(LATER_PARSERS[document](source))
+    with _timed(seconds, "extract"):
+        extraction = extract(corpus, plan, later)
     with _timed(seconds, "graph"):
-        dataset = build_dataset(corpus, plan, later)
-    return Assembled(corpus, plan, later, dataset)
+        dataset = build_dataset(corpus, plan, later, extraction=extraction)
+    return Assembled(corpus, plan, later, extraction, dataset)
 
 
 def check(dataset: Dataset, seconds: dict[str, float], *, check_owl: bool = False) -> bool | None:

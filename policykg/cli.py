@@ -64,6 +64,17 @@ def cmd_build(args: argparse.Namespace) -> int:
     return 0
 
 
+# --------------------------------------------------------------------------- report
+def cmd_report(args: argparse.Namespace) -> int:
+    from policykg.build.pipeline import assemble
+    from policykg.build.quality import format_quality_report, quality_report
+
+    assembled = assemble()
+    report = quality_report(assembled.dataset, assembled.extraction, assembled.plan)
+    print(report.to_json() if args.format == "json" else format_quality_report(report), end="")
+    return 0
+
+
 # --------------------------------------------------------------------------- validate
 def cmd_validate(args: argparse.Namespace) -> int:
     from policykg.build.validate import format_report, validate
@@ -230,6 +241,10 @@ def parser() -> argparse.ArgumentParser:
     validate.add_argument("--out", type=Path, default=DEFAULT_OUT, help="folder of a build (default: dist)")
     validate.add_argument("--data", type=Path, help="an RDF file to validate instead")
     validate.set_defaults(run=cmd_validate)
+
+    report = commands.add_parser("report", help="quality report: counts of entities and links, what is left unlinked")
+    report.add_argument("--format", choices=("text", "json"), default="text")
+    report.set_defaults(run=cmd_report)
 
     query = commands.add_parser("query", help="run a read-only SPARQL query over the built graph")
     query.add_argument("query", metavar="QUERY_OR_FILE", help="a SPARQL query or a .rq file")

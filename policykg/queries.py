@@ -17,6 +17,7 @@ queries through this module.
 from __future__ import annotations
 
 import re
+from datetime import date
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -29,7 +30,7 @@ from policykg.errors import QueryError
 from policykg.resources import data_dir
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
-PARAMETER_TYPES = ("integer", "decimal", "boolean", "string", "iri")
+PARAMETER_TYPES = ("integer", "decimal", "boolean", "date", "string", "iri")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -59,6 +60,11 @@ class Parameter:
                 if text.lower() not in ("true", "false"):
                     raise ValueError
                 return Literal(text.lower(), datatype=NamedNode(XSD + "boolean"))
+            if self.type == "date":
+                date.fromisoformat(text)
+                if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+                    raise ValueError
+                return Literal(text, datatype=NamedNode(XSD + "date"))
             if self.type == "iri":
                 parts = urlsplit(text)
                 if not (parts.scheme in ("http", "https") and parts.netloc) or any(c in text for c in '<>" {}|\\^`'):

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from rdflib import Dataset
 
-from policykg.build.model import LaterDocument, Plan
+from policykg.build.model import Extraction, LaterDocument, Plan
 from policykg.build.sources import SourceText, load_corpus
 
 REPORT = "document/acftu-2022-work-report"
@@ -41,11 +41,19 @@ def later(corpus: dict[str, SourceText]) -> list[LaterDocument]:
 
 
 @pytest.fixture(scope="session")
-def dataset(corpus: dict[str, SourceText], plan: Plan, later: list[LaterDocument]) -> Dataset:
-    """The built dataset; treat it as read-only (it is shared by the whole session)."""
+def extraction(corpus: dict[str, SourceText], plan: Plan, later: list[LaterDocument]) -> Extraction:
+    """What the extract stage finds in the corpus; read-only."""
+    from policykg.build.extract.run import extract
+
+    return extract(corpus, plan, later)
+
+
+@pytest.fixture(scope="session")
+def dataset(corpus: dict[str, SourceText], plan: Plan, later: list[LaterDocument], extraction: Extraction) -> Dataset:
+    """The built dataset, extracted facts included; treat it as read-only (it is shared by the whole session)."""
     from policykg.build.graph import build_dataset
 
-    return build_dataset(corpus, plan, later)
+    return build_dataset(corpus, plan, later, extraction=extraction)
 
 
 @pytest.fixture(scope="session")
