@@ -72,7 +72,11 @@ def en(text: str) -> Literal:
 
 
 def decimal(value: Decimal) -> Literal:
-    return Literal(value, datatype=XSD.decimal)
+    """An xsd:decimal in canonical lexical form ("45000.0", "0.5"), so a parsed output equals the built graph."""
+    text = format(value.normalize(), "f")
+    if "." not in text:
+        text += ".0"
+    return Literal(text, datatype=XSD.decimal)
 
 
 def offset(value: int) -> Literal:

@@ -99,6 +99,16 @@ def test_bad_headers_are_reported(tmp_path):
     bad.write_text("#+ summary: s\n#+ params:\n#+   y: {type: integer, description: d}\nSELECT ?x WHERE {}\n", encoding="utf-8")
     with pytest.raises(QueryError, match="parameter y is not a variable"):
         parse_named_query(bad)
-    bad.write_text("#+ summary: s\n#+ params:\n#+   x: {type: date, description: d}\nSELECT ?x WHERE {}\n", encoding="utf-8")
+    bad.write_text("#+ summary: s\n#+ params:\n#+   x: {type: datetime, description: d}\nSELECT ?x WHERE {}\n", encoding="utf-8")
     with pytest.raises(QueryError, match="type must be one of"):
         parse_named_query(bad)
+
+
+def test_date_parameters_are_xsd_dates(tmp_path):
+    query = tmp_path / "due.rq"
+    query.write_text("#+ summary: s\n#+ params:\n#+   due: {type: date, description: d}\nSELECT ?due WHERE {}\n", encoding="utf-8")
+    parameter = parse_named_query(query).parameters["due"]
+    assert parameter.term("2025-12-31").datatype.value == "http://www.w3.org/2001/XMLSchema#date"
+    for wrong in ("2025-13-01", "2025-1-1", "31.12.2025", "2025-12-31T00:00:00"):
+        with pytest.raises(QueryError, match="not a valid date"):
+            parameter.term(wrong)
