@@ -342,7 +342,10 @@ def real(corpus: dict[str, SourceText]) -> Dataset:
         parse_report.parse_report(by_document["document/acftu-2022-work-report"]),
         parse_congress.parse_congress(by_document["document/acftu-18th-congress-summary"]),
     ]
-    return build_dataset(corpus, parse_plan.parse_plan(corpus), later)
+    plan = parse_plan.parse_plan(corpus)
+    from policykg.build.extract.run import extract
+
+    return build_dataset(corpus, plan, later, extraction=extract(corpus, plan, later))
 
 
 def test_real_graph_conforms(real: Dataset) -> None:
@@ -398,5 +401,8 @@ def test_real_build_is_deterministic(real: Dataset, corpus: dict[str, SourceText
         parse_congress.parse_congress(by_document["document/acftu-18th-congress-summary"]),
         parse_report.parse_report(by_document["document/acftu-2022-work-report"]),
     ]
-    again = build_dataset(corpus, parse_plan.parse_plan(corpus), later)
+    from policykg.build.extract.run import extract
+
+    plan = parse_plan.parse_plan(corpus)
+    again = build_dataset(corpus, plan, later, extraction=extract(corpus, plan, later))
     assert sorted_nquads(again) == sorted_nquads(real)
