@@ -40,7 +40,7 @@ def load_label_records(path: Path | None = None) -> dict[str, tuple[str, str]]:
     path = curated_file(LABELS_FILE) if path is None else Path(path)
     name = path.name
     text, data = read_yaml(path)
-    key_lines = _label_key_lines(text)
+    key_lines = mapping_key_lines(text, "labels")
 
     if not isinstance(data, dict) or set(data) != {"labels"}:
         found = sorted(map(str, data)) if isinstance(data, dict) else type(data).__name__
@@ -153,23 +153,32 @@ def _non_english_chars(text: str) -> list[str]:
     return bad
 
 
-def _label_key_lines(text: str) -> list[tuple[str, int]]:
-    """Every key written under ``labels`` with its 1-based line, duplicates included.
-
-    ``yaml.safe_load`` keeps the last of two equal keys without a word; the
-    node tree still has both, so a duplicated label cannot slip through.
-    """
+def _section(text: str, section: str) -> yaml.Node | None:
+    """The node of a top-level key, read without constructing values (so duplicates survive)."""
     root = yaml.compose(text, Loader=yaml.SafeLoader)
     if not isinstance(root, yaml.MappingNode):
+        return None
+    return next((value for key, value in root.value if key.value == section), None)
+
+
+def mapping_key_lines(text: str, section: str) -> list[tuple[str, int]]:
+    """Every key written under a top-level mapping ``section`` with its 1-based line, duplicates included.
+
+    ``yaml.safe_load`` keeps the last of two equal keys without a word; the
+    node tree still has both, so a duplicated key cannot slip through.
+    """
+    node = _section(text, section)
+    if not isinstance(node, yaml.MappingNode):
         return []
-    for key_node, value_node in root.value:
-        if key_node.value == "labels" and isinstance(value_node, yaml.MappingNode):
-            return [
-                (str(node.value), node.start_mark.line + 1)
-                for node, _value in value_node.value
-                if isinstance(node, yaml.ScalarNode)
-            ]
-    return []
+    return [(str(key.value), key.start_mark.line + 1) for key, _value in node.value if isinstance(key, yaml.ScalarNode)]
+
+
+def sequence_lines(text: str, section: str) -> list[int]:
+    """The 1-based line of each entry of a top-level list ``section``, by index."""
+    node = _section(text, section)
+    if not isinstance(node, yaml.SequenceNode):
+        return []
+    return [item.start_mark.line + 1 for item in node.value]
 
 
 def category_slugs(path: Path | None = None) -> dict[str, str]:

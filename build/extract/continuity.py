@@ -29,9 +29,7 @@ import re
 from collections import Counter, defaultdict
 from pathlib import Path
 
-import yaml
-
-from policykg.build.curated import read_yaml
+from policykg.build.curated import read_yaml, sequence_lines
 from policykg.build.extract.units import MEASURE, TASK, TITLE, TextUnit
 from policykg.build.model import BodyLink, Continuation, PopulationLink, ProgrammeLink
 from policykg.errors import SourceError
@@ -164,7 +162,7 @@ def load_overrides(path: Path | None = None, *, known_tasks: set[str] | None = N
         raise SourceError(path.name, "the top level must be a mapping with the keys 'add' and 'remove'")
     adds: dict[tuple[str, int], str] = {}
     removes: set[tuple[str, int]] = set()
-    lines = {section: _entry_lines(text, section) for section in ("add", "remove")}
+    lines = {section: sequence_lines(text, section) for section in ("add", "remove")}
     for section in ("add", "remove"):
         entries = data.get(section) or []
         if not isinstance(entries, list):
@@ -188,14 +186,3 @@ def load_overrides(path: Path | None = None, *, known_tasks: set[str] | None = N
             else:
                 removes.add((task, item))
     return adds, removes
-
-
-def _entry_lines(text: str, section: str) -> list[int]:
-    """The 1-based line of each entry of a top-level list."""
-    root = yaml.compose(text, Loader=yaml.SafeLoader)
-    if not isinstance(root, yaml.MappingNode):
-        return []
-    for key, value in root.value:
-        if key.value == section and isinstance(value, yaml.SequenceNode):
-            return [node.start_mark.line + 1 for node in value.value]
-    return []

@@ -58,9 +58,8 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-import yaml
 
-from policykg.build.curated import _non_english_chars, category_slugs, key_lines, read_yaml
+from policykg.build.curated import _non_english_chars, category_slugs, key_lines, mapping_key_lines, read_yaml
 from policykg.build.extract.units import MEASURE, TextUnit, evidence
 from policykg.build.model import Evidence, Indicator, Plan, PlanItem, Table, TableRow
 from policykg.build.sources import SourceText
@@ -568,7 +567,7 @@ def load_indicator_labels(path: Path | None = None) -> dict[str, tuple[str, str]
         raise SourceError(name, "the top level must be a mapping with the single key 'indicators' "
                           "(slug -> {zh, en})")
     lines = key_lines(text, "indicators")
-    counts = Counter(_written_keys(text))
+    counts = Counter(key for key, _line in mapping_key_lines(text, "indicators"))
     for slug, count in counts.items():
         if count > 1:
             raise SourceError(name, f"indicators[{slug}]: the slug appears {count} times; keep one entry", line=lines.get(slug))
@@ -622,12 +621,3 @@ def _record_problem(slug: object, value: object) -> str | None:
     return None
 
 
-def _written_keys(text: str) -> list[str]:
-    """Every key written under ``indicators``, duplicates included (safe_load keeps only the last)."""
-    root = yaml.compose(text, Loader=yaml.SafeLoader)
-    if not isinstance(root, yaml.MappingNode):
-        return []
-    for key_node, value_node in root.value:
-        if key_node.value == "indicators" and isinstance(value_node, yaml.MappingNode):
-            return [str(node.value) for node, _value in value_node.value]
-    return []

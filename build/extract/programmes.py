@@ -45,9 +45,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
 
-from policykg.build.curated import _non_english_chars, read_yaml
+from policykg.build.curated import _non_english_chars, read_yaml, sequence_lines
 from policykg.build.extract.units import MEASURE, TASK, TITLE, TextUnit, evidence
 from policykg.build.model import Evidence, Programme, ProgrammeLink
 from policykg.build.sources import SourceText
@@ -107,7 +106,7 @@ def load_programmes(path: Path | None = None) -> list[ProgrammeEntry]:
     records = data["programmes"]
     if not isinstance(records, list) or not records:
         raise SourceError(name, "'programmes' must be a non-empty list of entries")
-    lines = _entry_lines(text)
+    lines = sequence_lines(text, "programmes")
 
     entries: list[ProgrammeEntry] = []
     slugs: dict[str, int] = {}
@@ -214,17 +213,6 @@ def _printed_name_problem(field: str, value: object) -> str | None:
     if any(c.isspace() and c != " " for c in inner) or "  " in inner:
         return f"{field} {value!r}: a name may hold single spaces only (no line breaks, tabs or double spaces)"
     return None
-
-
-def _entry_lines(text: str) -> list[int]:
-    """The 1-based line of each entry of ``programmes``, by index (duplicate slugs included)."""
-    root = yaml.compose(text, Loader=yaml.SafeLoader)
-    if not isinstance(root, yaml.MappingNode):
-        return []
-    for key_node, value_node in root.value:
-        if key_node.value == "programmes" and isinstance(value_node, yaml.SequenceNode):
-            return [item.start_mark.line + 1 for item in value_node.value]
-    return []
 
 
 # --------------------------------------------------------------------------- rule layer
