@@ -73,7 +73,10 @@ TITLE = "policykg: a knowledge graph of Chinese trade-union policy"
 DESCRIPTION = (
     "The ACFTU 14th Five-Year Plan for trade-union work (2021-2025), the 2022 work report "
     "and the 18th-congress summary as RDF: chapters, items, measures, variant readings, "
-    "report points and tasks, each with character-offset provenance into the source files. "
+    "report points and tasks; the populations each measure serves, the bodies it involves and "
+    "in what role, the programmes and laws it names, the plan's indicators and the 2022 "
+    "figures measured against them, and the later tasks that carry items forward. Every "
+    "statement and link has character-offset provenance into the source files. "
     "Named graphs keep what the sources say (asserted), what the project wrote (curated) "
     "and what the build concluded (inferred) apart."
 )
