@@ -28,6 +28,7 @@ from decimal import Decimal
 from rdflib import Literal, URIRef
 from rdflib.namespace import ORG, PROV, RDF, RDFS, SKOS, XSD
 
+from policykg.build.extract.vocabulary import ancestors
 from policykg.build.model import Evidence, Extraction, Table
 from policykg.errors import PolicyKGError
 from policykg.namespaces import POL, resource
@@ -334,10 +335,9 @@ def _observations(extraction: Extraction, provenance: Provenance) -> Iterator[Tr
 # --------------------------------------------------------------------------- inferred graph
 def inferred_link_triples(extraction: Extraction) -> Iterator[Triple]:
     yield from _broader_closure(extraction)
-    for programme_class in PROGRAMME_SUBCLASSES:
-        for programme in sorted(extraction.programmes, key=lambda p: p.slug):
-            if PROGRAMME_CLASSES.get(programme.kind) == programme_class:
-                yield resource("programme", programme.slug), RDF.type, POL.Programme
+    for programme in sorted(extraction.programmes, key=lambda p: p.slug):
+        if PROGRAMME_CLASSES.get(programme.kind) in PROGRAMME_SUBCLASSES:
+            yield resource("programme", programme.slug), RDF.type, POL.Programme
     yield from _item_population_links(extraction)
     yield from _item_body_links(extraction)
     yield from _item_mention_links(extraction)
@@ -347,19 +347,13 @@ def inferred_link_triples(extraction: Extraction) -> Iterator[Triple]:
 def _broader_closure(extraction: Extraction) -> Iterator[Triple]:
     """skos:narrower and skos:broaderTransitive (reflexive pairs excluded), so ``skos:broaderTransitive*`` works without a reasoner."""
     parents = {p.slug: p.broader for p in extraction.populations}
+    above = ancestors(parents)
     for slug in sorted(parents):
         iri = resource("population", slug)
         for broader in parents[slug]:
             yield resource("population", broader), SKOS.narrower, iri
-        seen: set[str] = set()
-        stack = list(parents[slug])
-        while stack:
-            ancestor = stack.pop()
-            if ancestor in seen:
-                continue
-            seen.add(ancestor)
+        for ancestor in sorted(above[slug]):
             yield iri, SKOS.broaderTransitive, resource("population", ancestor)
-            stack.extend(parents.get(ancestor, ()))
 
 
 def _item_of(unit: str) -> int | None:

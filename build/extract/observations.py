@@ -83,6 +83,7 @@ from pathlib import Path
 from policykg.build.extract.indicators import parse_number
 from policykg.build.extract.lexicon import Lexicon
 from policykg.build.extract.units import REPORT, TextUnit, evidence
+from policykg.build.extract.vocabulary import ancestors, load_vocabulary
 from policykg.build.model import Indicator, Observation, Population
 from policykg.build.sources import SourceText
 from policykg.build.text import SENTENCE_END, sentence_ends
@@ -310,22 +311,12 @@ class PopulationIndex:
 
     def __init__(self, lexicon: Lexicon, populations: Sequence[Population]):
         self.lexicon = lexicon
-        parents = {p.slug: p.broader for p in populations}
-        self.ancestors: dict[str, set[str]] = {}
-        for slug in parents:
-            seen, stack = set(), list(parents[slug])
-            while stack:
-                parent = stack.pop()
-                if parent not in seen:
-                    seen.add(parent)
-                    stack.extend(parents.get(parent, ()))
-            self.ancestors[slug] = seen
+        self.ancestors = ancestors({p.slug: p.broader for p in populations})
 
     @classmethod
     def curated(cls, populations_path: Path | None = None, bodies_path: Path | None = None) -> PopulationIndex:
-        from policykg.build.extract.vocabulary import load_lexicon, load_populations
-
-        return cls(load_lexicon(populations_path, bodies_path), load_populations(populations_path))
+        vocabulary = load_vocabulary(populations_path, bodies_path)
+        return cls(vocabulary.lexicon, vocabulary.populations)
 
     def named(self, text: str) -> set[str]:
         return {match.key for match in self.lexicon.find(text, kinds=["population"])}

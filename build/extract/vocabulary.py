@@ -15,6 +15,8 @@ file, the entry (its slug) and its line.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from policykg.build.curated import _non_english_chars, key_lines, read_yaml
@@ -34,16 +36,77 @@ BODY_FIELDS = {"slug": True, "zh": True, "en": True, "kind": True, "aliases": Fa
                "sub-organization-of": False, "note": False}
 
 
+@dataclass(frozen=True)
+class Vocabulary:
+    """Both curated vocabularies and the lexicon of all their names, read once per build."""
+
+    populations: list[Population]
+    bodies: list[Body]
+    lexicon: Lexicon
+
+
+def load_vocabulary(populations_path: Path | None = None, bodies_path: Path | None = None) -> Vocabulary:
+    """populations.yaml and bodies.yaml, each read and checked once, and their lexicon."""
+    populations_path = curated_file(POPULATIONS_FILE) if populations_path is None else Path(populations_path)
+    bodies_path = curated_file(BODIES_FILE) if bodies_path is None else Path(bodies_path)
+    populations, population_not_names = _read_populations(populations_path)
+    bodies, body_not_names = _read_bodies(bodies_path)
+    entries = []
+    for population in populations:
+        for surface in (population.label_zh, *population.aliases):
+            entries.append(Entry(surface, "population", population.slug, f"{POPULATIONS_FILE}: {population.slug}"))
+    for body in bodies:
+        for surface in (body.label_zh, *body.aliases):
+            entries.append(Entry(surface, "body", body.slug, f"{BODIES_FILE}: {body.slug}"))
+    for path, shadows in ((populations_path, population_not_names), (bodies_path, body_not_names)):
+        for surface in shadows:
+            entries.append(Entry(surface, NONE, "", f"{path.name}: not-names"))
+    return Vocabulary(populations, bodies, Lexicon(entries))
+
+
+def load_lexicon(populations_path: Path | None = None, bodies_path: Path | None = None) -> Lexicon:
+    """Every name of the population and body vocabularies (and their not-names) in one lexicon."""
+    return load_vocabulary(populations_path, bodies_path).lexicon
+
+
 def load_populations(path: Path | None = None) -> list[Population]:
     """The population scheme, in file order; every ``broader`` names a concept of the file, no cycles."""
-    path = curated_file(POPULATIONS_FILE) if path is None else Path(path)
-    records, _not_names = _load(path, "concepts", POPULATION_FIELDS)
+    return _read_populations(curated_file(POPULATIONS_FILE) if path is None else Path(path))[0]
+
+
+def load_bodies(path: Path | None = None) -> list[Body]:
+    """The bodies, in file order; ``sub-organization-of`` names a body of the file."""
+    return _read_bodies(curated_file(BODIES_FILE) if path is None else Path(path))[0]
+
+
+def not_names(path: Path) -> list[str]:
+    """The ``not-names`` of a vocabulary file."""
+    read = _read_populations if path.name == POPULATIONS_FILE else _read_bodies
+    return read(path)[1]
+
+
+def ancestors(parents: Mapping[str, Sequence[str]]) -> dict[str, set[str]]:
+    """Each key → every key above it (transitively), for a hierarchy without cycles."""
+    found: dict[str, set[str]] = {}
+    for slug in parents:
+        seen: set[str] = set()
+        stack = list(parents[slug])
+        while stack:
+            parent = stack.pop()
+            if parent not in seen:
+                seen.add(parent)
+                stack.extend(parents.get(parent, ()))
+        found[slug] = seen
+    return found
+
+
+def _read_populations(path: Path) -> tuple[list[Population], list[str]]:
+    records, shadows, lines = _load(path, "concepts", POPULATION_FIELDS)
     populations = [
         Population(r["slug"], r["zh"], r["en"], tuple(r.get("aliases") or ()), tuple(r.get("broader") or ()), r.get("note"))
         for r in records
     ]
     slugs = {p.slug for p in populations}
-    lines = _lines(path, "concepts")
     for population in populations:
         for broader in population.broader:
             if broader not in slugs:
@@ -52,14 +115,11 @@ def load_populations(path: Path | None = None) -> list[Population]:
     parents = {p.slug: p.broader for p in populations}
     for population in populations:
         _refuse_cycle(path, population.slug, parents, lines)
-    return populations
+    return populations, shadows
 
 
-def load_bodies(path: Path | None = None) -> list[Body]:
-    """The bodies, in file order; ``sub-organization-of`` names a body of the file."""
-    path = curated_file(BODIES_FILE) if path is None else Path(path)
-    records, _not_names = _load(path, "bodies", BODY_FIELDS)
-    lines = _lines(path, "bodies")
+def _read_bodies(path: Path) -> tuple[list[Body], list[str]]:
+    records, shadows, lines = _load(path, "bodies", BODY_FIELDS)
     bodies = []
     for r in records:
         if r["kind"] not in BODY_KINDS:
@@ -74,35 +134,12 @@ def load_bodies(path: Path | None = None) -> list[Body]:
     parents = {b.slug: (b.sub_organization_of,) if b.sub_organization_of else () for b in bodies}
     for body in bodies:
         _refuse_cycle(path, body.slug, parents, lines)
-    return bodies
-
-
-def not_names(path: Path) -> list[str]:
-    """The ``not-names`` of a vocabulary file."""
-    section = "concepts" if path.name == POPULATIONS_FILE else "bodies"
-    fields = POPULATION_FIELDS if section == "concepts" else BODY_FIELDS
-    return _load(path, section, fields)[1]
-
-
-def load_lexicon(populations_path: Path | None = None, bodies_path: Path | None = None) -> Lexicon:
-    """Every name of the population and body vocabularies (and their not-names) in one lexicon."""
-    populations_path = curated_file(POPULATIONS_FILE) if populations_path is None else Path(populations_path)
-    bodies_path = curated_file(BODIES_FILE) if bodies_path is None else Path(bodies_path)
-    entries = []
-    for population in load_populations(populations_path):
-        for surface in (population.label_zh, *population.aliases):
-            entries.append(Entry(surface, "population", population.slug, f"{POPULATIONS_FILE}: {population.slug}"))
-    for body in load_bodies(bodies_path):
-        for surface in (body.label_zh, *body.aliases):
-            entries.append(Entry(surface, "body", body.slug, f"{BODIES_FILE}: {body.slug}"))
-    for path in (populations_path, bodies_path):
-        for surface in not_names(path):
-            entries.append(Entry(surface, NONE, "", f"{path.name}: not-names"))
-    return Lexicon(entries)
+    return bodies, shadows
 
 
 # --------------------------------------------------------------------------- checking
-def _load(path: Path, section: str, fields: dict[str, bool]) -> tuple[list[dict], list[str]]:
+def _load(path: Path, section: str, fields: dict[str, bool]) -> tuple[list[dict], list[str], dict[str, int]]:
+    """The entries and not-names of a checked file, and the line of each slug (for error messages)."""
     text, data = read_yaml(path)
     name = path.name
     allowed = {section, "not-names"}
@@ -141,7 +178,7 @@ def _load(path: Path, section: str, fields: dict[str, bool]) -> tuple[list[dict]
     clash = sorted(set(shadow) & set(seen_names))
     if clash:
         raise SourceError(name, f"“{clash[0]}” is both a not-name and a name of {seen_names[clash[0]]!r}")
-    return records, list(shadow)
+    return records, list(shadow), lines
 
 
 def _entry_problem(record: dict, fields: dict[str, bool]) -> str | None:
@@ -174,11 +211,6 @@ def _entry_problem(record: dict, fields: dict[str, bool]) -> str | None:
 
 def _is_name(value: object) -> bool:
     return isinstance(value, str) and bool(value) and not any(c.isspace() for c in value)
-
-
-def _lines(path: Path, section: str) -> dict[str, int]:
-    text, _data = read_yaml(path)
-    return key_lines(text, section)
 
 
 def _refuse_cycle(path: Path, start: str, parents: dict[str, tuple[str, ...]], lines: dict[str, int]) -> None:
