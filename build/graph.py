@@ -28,6 +28,7 @@ from rdflib.term import Node
 
 from policykg.build.curated import category_slugs, load_english_labels
 from policykg.build.graph_links import Provenance, asserted_link_triples, table_triples, curated_link_triples, inferred_link_triples
+from policykg.build.literals import integer, offset, path_iri, path_kind, string, zh
 from policykg.build.model import Extraction, ItemPart, LaterDocument, Measure, Plan, PlanItem, Reading, Section, Variant
 from policykg.build.sources import SourceText
 from policykg.build.text import Span
@@ -117,37 +118,6 @@ def union_graph(dataset: Dataset) -> Graph:
 def _add(graph: Graph, triples: Iterable[Triple]) -> None:
     for triple in triples:
         graph.add(triple)
-
-
-# --------------------------------------------------------------------------- literals
-def zh(text: str) -> Literal:
-    """Chinese text read from the sources."""
-    return Literal(text, lang="zh")
-
-
-def integer(value: int) -> Literal:
-    return Literal(value, datatype=XSD.integer)
-
-
-def offset(value: int) -> Literal:
-    """A character offset or count: Python string indices are never negative."""
-    return Literal(value, datatype=XSD.nonNegativeInteger)
-
-
-def string(value: str) -> Literal:
-    """A plain xsd:string (RDF 1.1: a literal without datatype or language is one)."""
-    return Literal(value)
-
-
-def path_kind(path: str) -> str:
-    """``plan/acftu-14th-fyp`` → ``plan``."""
-    return path.split("/", 1)[0]
-
-
-def path_iri(path: str) -> URIRef:
-    """The IRI of a resource path such as ``item/13`` or ``plan/acftu-14th-fyp``."""
-    kind, slug = path.split("/", 1)
-    return resource(kind, slug)
 
 
 # --------------------------------------------------------------------------- asserted graph

@@ -26,9 +26,11 @@ from collections.abc import Iterator
 from decimal import Decimal
 
 from rdflib import Literal, URIRef
-from rdflib.namespace import ORG, PROV, RDF, RDFS, SKOS, XSD
+from rdflib.namespace import ORG, RDF, RDFS, SKOS, XSD
 
+from policykg.build.extract.units import item_of
 from policykg.build.extract.vocabulary import ancestors
+from policykg.build.literals import decimal, en, integer, path_iri, zh
 from policykg.build.model import Evidence, Extraction, Table
 from policykg.errors import PolicyKGError
 from policykg.namespaces import POL, resource
@@ -62,31 +64,6 @@ PROGRAMME_SUBCLASSES = (POL.Campaign, POL.Brand, POL.Award, POL.Platform, POL.Fu
 
 COMPARATORS: dict[str, URIRef] = {"AtLeast": POL.AtLeast, "MoreThan": POL.MoreThan, "About": POL.About,
                                   "Exactly": POL.Exactly}
-
-
-def zh(text: str) -> Literal:
-    return Literal(text, lang="zh")
-
-
-def en(text: str) -> Literal:
-    return Literal(text, lang="en")
-
-
-def decimal(value: Decimal) -> Literal:
-    """An xsd:decimal in canonical lexical form ("45000.0", "0.5"), so a parsed output equals the built graph."""
-    text = format(value.normalize(), "f")
-    if "." not in text:
-        text += ".0"
-    return Literal(text, datatype=XSD.decimal)
-
-
-def offset(value: int) -> Literal:
-    return Literal(value, datatype=XSD.nonNegativeInteger)
-
-
-def path_iri(path: str) -> URIRef:
-    kind, slug = path.split("/", 1)
-    return resource(kind, slug)
 
 
 def link_iri(subject_path: str, relation: str, obj: str, *, derived: bool = False) -> URIRef:
@@ -210,14 +187,11 @@ def table_triples(tables: list[Table], plan: URIRef, categories: dict[str, str],
         for row in table.rows:
             row_iri = resource("table-row", f"{slug}-{row.number}")
             yield row_iri, RDF.type, POL.TableRow
-            yield row_iri, POL.number, Literal(row.number, datatype=XSD.integer)
+            yield row_iri, POL.number, integer(row.number)
             yield row_iri, RDFS.label, zh(row.name)
             yield row_iri, POL.targetText, zh(row.target)
             yield row_iri, POL.partOf, iri
-            yield row_iri, PROV.wasDerivedFrom, provenance.file_iri(row.span.file)
-            yield row_iri, POL.quote, Literal(row.span.quote)
-            yield row_iri, POL.start, offset(row.span.start)
-            yield row_iri, POL.end, offset(row.span.end)
+            yield from provenance.files.provenance(row_iri, row.span)
 
 
 def _programmes(extraction: Extraction) -> Iterator[Triple]:
@@ -356,20 +330,10 @@ def _broader_closure(extraction: Extraction) -> Iterator[Triple]:
             yield iri, SKOS.broaderTransitive, resource("population", ancestor)
 
 
-def _item_of(unit: str) -> int | None:
-    """``measure/16-3`` or ``item/16`` → 16; None for a task."""
-    kind, slug = unit.split("/", 1)
-    if kind == "measure":
-        return int(slug.split("-")[0])
-    if kind == "item":
-        return int(slug)
-    return None
-
-
 def _item_population_links(extraction: Extraction) -> Iterator[Triple]:
     sources: dict[tuple[int, str], list[URIRef]] = defaultdict(list)
     for link in extraction.population_links:
-        item = _item_of(link.evidence.unit)
+        item = item_of(link.evidence.unit)
         if item is None:
             continue
         sources[item, link.population].append(link_iri(link.evidence.unit, "population", link.population))
@@ -390,7 +354,7 @@ def _item_body_links(extraction: Extraction) -> Iterator[Triple]:
         subject = path_iri(link.evidence.unit)
         if not link.evidence.unit.startswith("item/"):
             yield subject, POL.involvesBody, resource("body", link.body)
-        item = _item_of(link.evidence.unit)
+        item = item_of(link.evidence.unit)
         if item is not None:
             sources[item, link.role, link.body].append(link_iri(link.evidence.unit, link.role, link.body))
     for (item, role, body), derived_from in sorted(sources.items()):
@@ -409,7 +373,7 @@ def _item_mention_links(extraction: Extraction) -> Iterator[Triple]:
     iris = _programme_iris(extraction)
     sources: dict[tuple[int, str], list[URIRef]] = defaultdict(list)
     for link in extraction.programme_links:
-        item = _item_of(link.evidence.unit)
+        item = item_of(link.evidence.unit)
         if item is not None and link.programme in iris:
             sources[item, link.programme].append(link_iri(link.evidence.unit, "mentions", link.programme))
     for (item, programme), derived_from in sorted(sources.items()):

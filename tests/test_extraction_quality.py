@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from policykg.build.extract.units import item_of
 from policykg.build.extract.vocabulary import load_bodies, load_populations
 from policykg.build.model import Extraction
 
@@ -32,13 +33,6 @@ def gold() -> dict[int, dict]:
 def _names(entries) -> dict[str, str]:
     """Every Chinese name (preferred label and aliases) → slug."""
     return {name: e.slug for e in entries for name in (e.label_zh, *e.aliases)}
-
-
-def _item_of(unit: str) -> int | None:
-    kind, slug = unit.split("/", 1)
-    if kind == "measure":
-        return int(slug.split("-")[0])
-    return int(slug) if kind == "item" else None
 
 
 def _score(kind: str, gold: set, predicted: set) -> None:
@@ -78,7 +72,7 @@ def test_bodies_with_roles(gold, extraction: Extraction) -> None:
     names = _names(load_bodies())
     expected = {(n, names.get(b["name"], f"? {b['name']}"), b["role"]) for n, item in gold.items() for b in item["bodies"]}
     found = {(item, link.body, link.role) for link in extraction.body_links
-             if (item := _item_of(link.evidence.unit)) in gold and link.evidence.unit.startswith("measure/")}
+             if (item := item_of(link.evidence.unit)) in gold and link.evidence.unit.startswith("measure/")}
     _score("bodies", expected, found)
 
 
@@ -87,7 +81,7 @@ def test_programmes_with_classes(gold, extraction: Extraction) -> None:
     expected = {(n, p["name"], p["class"]) for n, item in gold.items() for p in item["programmes"]
                 if p["class"] in PROGRAMME_CLASSES}
     found = {(item, *kinds[link.programme]) for link in extraction.programme_links
-             if (item := _item_of(link.evidence.unit)) in gold and kinds[link.programme][1] in PROGRAMME_CLASSES}
+             if (item := item_of(link.evidence.unit)) in gold and kinds[link.programme][1] in PROGRAMME_CLASSES}
     _score("programmes", expected, found)
 
 
@@ -95,7 +89,7 @@ def test_laws_with_actions(gold, extraction: Extraction) -> None:
     kinds = {p.slug: (p.name, p.kind) for p in extraction.programmes}
     expected = {(n, law["name"], law["class"], law.get("action")) for n, item in gold.items() for law in item["laws"]}
     found = {(item, *kinds[link.programme], link.action) for link in extraction.programme_links
-             if (item := _item_of(link.evidence.unit)) in gold and kinds[link.programme][1] in ("law", "publication")}
+             if (item := item_of(link.evidence.unit)) in gold and kinds[link.programme][1] in ("law", "publication")}
     _score("laws", expected, found)
 
 

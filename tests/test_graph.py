@@ -328,24 +328,9 @@ def _import_parsers():
 
 
 @pytest.fixture(scope="session")
-def corpus() -> dict[str, SourceText]:
-    from policykg.build.sources import load_corpus
-
-    return load_corpus()
-
-
-@pytest.fixture(scope="session")
-def real(corpus: dict[str, SourceText]) -> Dataset:
-    parse_plan, parse_report, parse_congress = _import_parsers()
-    by_document = {s.document: s for s in corpus.values()}
-    later = [
-        parse_report.parse_report(by_document["document/acftu-2022-work-report"]),
-        parse_congress.parse_congress(by_document["document/acftu-18th-congress-summary"]),
-    ]
-    plan = parse_plan.parse_plan(corpus)
-    from policykg.build.extract.run import extract
-
-    return build_dataset(corpus, plan, later, extraction=extract(corpus, plan, later))
+def real(dataset: Dataset) -> Dataset:
+    """The session's dataset of the real corpus, extracted facts included (tests/conftest.py)."""
+    return dataset
 
 
 def test_real_graph_conforms(real: Dataset) -> None:

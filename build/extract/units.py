@@ -72,6 +72,16 @@ def _title_unit(number: int, title: str, spans: list[Span], corpus: dict[str, So
     return None
 
 
+def item_of(path: str) -> int | None:
+    """The plan item of a unit's resource path: ``measure/16-3`` or ``item/16`` → 16; None for a task or report unit."""
+    kind, slug = path.split("/", 1)
+    if kind == "measure":
+        return int(slug.split("-")[0])
+    if kind == "item":
+        return int(slug)
+    return None
+
+
 def evidence(unit: TextUnit, start: int, end: int, corpus: dict[str, SourceText]) -> Evidence:
     """The Evidence for ``unit.text[start:end]``: its raw slices, one per file run and layout break."""
     if not 0 <= start < end <= len(unit.text):
