@@ -91,12 +91,17 @@ _TOKEN = re.compile(
 )
 
 
-def tokens(query: str) -> Iterator[tuple[str, str]]:
-    """``(kind, text)`` for each SPARQL token, skipping white space and comments."""
+def token_spans(query: str) -> Iterator[tuple[str, str, int]]:
+    """``(kind, text, offset)`` for each SPARQL token, skipping white space and comments."""
     for match in _TOKEN.finditer(query):
         kind = match.lastgroup
         if kind not in ("space", "comment"):
-            yield kind, match.group()
+            yield kind, match.group(), match.start()
+
+
+def tokens(query: str) -> Iterator[tuple[str, str]]:
+    """``(kind, text)`` for each SPARQL token, skipping white space and comments."""
+    return ((kind, text) for kind, text, _ in token_spans(query))
 
 
 def keywords(query: str) -> Iterator[str]:

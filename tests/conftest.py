@@ -68,3 +68,21 @@ def built(tmp_path_factory: pytest.TempPathFactory):
 def dist_dir(built) -> Path:
     """The folder of the session's build; read-only, copy it before changing anything."""
     return built.out_dir
+
+
+@pytest.fixture(scope="session")
+def api_app(dist_dir: Path):
+    """The API over the session's build (embedded store in worker processes), shared by the API tests."""
+    from policykg.api.app import create_app
+    from policykg.api.settings import Settings
+
+    return create_app(Settings(data=dist_dir / "policykg.trig", query_timeout=3.0))
+
+
+@pytest.fixture(scope="session")
+def api(api_app):
+    """A TestClient over :func:`api_app`; the worker pools stop when the session ends."""
+    from fastapi.testclient import TestClient
+
+    with TestClient(api_app) as client:
+        yield client

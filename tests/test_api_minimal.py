@@ -11,7 +11,8 @@ from fastapi.testclient import TestClient
 from rdflib import Graph
 from rdflib.namespace import RDFS
 
-from policykg.api.app import RESULT_FORMATS, create_app, negotiate
+from policykg.api.app import create_app
+from policykg.api.negotiation import RESULT_FORMATS, negotiate
 from policykg.api.sparql_guard import MAX_QUERY_BYTES, QueryRefused, QueryTooLarge, check_query
 from policykg.namespaces import POL, resource
 
@@ -19,8 +20,8 @@ ITEMS = "SELECT ?item ?n WHERE { ?item a pol:PlanItem ; pol:number ?n } ORDER BY
 
 
 @pytest.fixture(scope="module")
-def client(dist_dir: Path) -> TestClient:
-    return TestClient(create_app(dist_dir / "policykg.trig"))
+def client(api) -> TestClient:
+    return api
 
 
 def test_select_json_by_default(client: TestClient) -> None:

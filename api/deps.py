@@ -1,0 +1,69 @@
+"""What every route depends on: the settings, the backend and the named queries (``Services``).
+
+One ``Services`` object is made per app by :func:`policykg.api.app.create_app`
+and reached through the ``ServicesDep`` alias, in the manner of the FastAPI
+template's ``deps.py``. Routes run named queries through :meth:`Services.run`
+and :meth:`Services.run_many`, which bind textual parameters as typed RDF
+terms using each query's ``#+`` header; they never build query text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+
+from policykg.api.backend import Backend
+from policykg.api.errors import ApiError
+from policykg.api.results import Table
+from policykg.api.settings import Settings
+from policykg.queries import NamedQuery
+
+
+@dataclass
+class Services:
+    settings: Settings
+    backend: Backend
+    queries: dict[str, NamedQuery]
+    # Values derived once from the store (the store does not change while the app runs).
+    _cache: dict[str, Any] = field(default_factory=dict)
+
+    def query(self, name: str) -> NamedQuery:
+        try:
+            return self.queries[name]
+        except KeyError:
+            raise ApiError(404, f"no named query {name!r}", close_matches=sorted(self.queries)) from None
+
+    def bindings(self, name: str, params: dict[str, object]) -> dict:
+        """Textual parameter values as RDF terms, by the query's header (None means not given)."""
+        values = {key: _text(value) for key, value in params.items() if value is not None}
+        return {variable.value: term for variable, term in self.query(name).bindings(values).items()}
+
+    def run(self, name: str, **params: object) -> Table:
+        """Run one named query with its parameters."""
+        return self.backend.select(self.query(name).text, self.bindings(name, params))
+
+    def run_many(self, calls: Sequence[tuple[str, dict[str, object]]]) -> list[Table]:
+        """Run several named queries in one round trip to a worker."""
+        return self.backend.select_many([(self.query(name).text, self.bindings(name, params)) for name, params in calls])
+
+    def cached(self, key: str, compute: Callable[[], Any]) -> Any:
+        """A value computed on first use and kept (e.g. the networkx graph, the list of ids)."""
+        if key not in self._cache:
+            self._cache[key] = compute()
+        return self._cache[key]
+
+
+def _text(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def get_services(request: Request) -> Services:
+    return request.app.state.services
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]

@@ -1,0 +1,105 @@
+"""Content negotiation: which media types each kind of answer is offered in.
+
+The tables are data (media type -> pyoxigraph format), not a chain of ifs, in
+the manner of rdflib-endpoint. The first entry of each table is the default
+for a client that sends no ``Accept`` (or ``*/*``). This module imports only
+pyoxigraph, so the query worker processes can use it without loading the API.
+"""
+
+from __future__ import annotations
+
+from pyoxigraph import QueryResultsFormat, RdfFormat
+
+# Results of SELECT/ASK.
+RESULT_FORMATS: dict[str, QueryResultsFormat] = {
+    "application/sparql-results+json": QueryResultsFormat.JSON,
+    "application/json": QueryResultsFormat.JSON,
+    "text/csv": QueryResultsFormat.CSV,
+    "text/tab-separated-values": QueryResultsFormat.TSV,
+    "application/sparql-results+xml": QueryResultsFormat.XML,
+    "application/xml": QueryResultsFormat.XML,
+    "text/xml": QueryResultsFormat.XML,
+}
+# Results of CONSTRUCT/DESCRIBE.
+GRAPH_FORMATS: dict[str, RdfFormat] = {
+    "text/turtle": RdfFormat.TURTLE,
+    "application/n-triples": RdfFormat.N_TRIPLES,
+    "application/ld+json": RdfFormat.JSON_LD,
+    "application/rdf+xml": RdfFormat.RDF_XML,
+    "text/plain": RdfFormat.N_TRIPLES,  # what SPARQL 1.0-era clients ask N-Triples as
+}
+# Entity pages also offer the quads, so the named graph of each statement is visible.
+QUAD_FORMATS: dict[str, RdfFormat] = {
+    "application/trig": RdfFormat.TRIG,
+    "application/n-quads": RdfFormat.N_QUADS,
+}
+# Short names for ``?format=`` (a browser cannot set Accept from a link).
+FORMAT_NAMES: dict[str, str] = {
+    "ttl": "text/turtle",
+    "nt": "application/n-triples",
+    "jsonld": "application/ld+json",
+    "rdf": "application/rdf+xml",
+    "trig": "application/trig",
+    "nq": "application/n-quads",
+    "json": "application/sparql-results+json",
+    "xml": "application/sparql-results+xml",
+    "csv": "text/csv",
+    "tsv": "text/tab-separated-values",
+    "html": "text/html",
+}
+# Media types sent with an explicit UTF-8 charset (the others are UTF-8 by definition).
+TEXT_TYPES = frozenset(
+    {"text/csv", "text/tab-separated-values", "text/turtle", "application/n-triples", "text/plain", "text/html",
+     "application/trig", "application/n-quads", "text/xml"}
+)
+
+
+def negotiate(accept: str | None, offered: list[str] | dict[str, object]) -> str | None:
+    """The offered media type the ``Accept`` header likes best; None if none is acceptable.
+
+    As RFC 9110 says: each offered type takes the quality of the most specific
+    range that matches it (``text/turtle;q=0.5, */*`` gives Turtle 0.5 and the
+    rest 1); the highest quality wins, ties going to the order of ``offered``.
+    """
+    offered = list(offered)
+    if not accept or not accept.strip():
+        return offered[0]
+    ranges: list[tuple[str, float]] = []
+    for rank in accept.split(","):
+        media, *params = [part.strip() for part in rank.split(";")]
+        q = next((_quality(p) for p in params if p.replace(" ", "").lower().startswith("q=")), 1.0)
+        if media:
+            ranges.append((media.lower(), q))
+    best, best_q = None, 0.0
+    for candidate in offered:
+        matches = [(_specificity(media, candidate), q) for media, q in ranges]
+        matches = [match for match in matches if match[0] >= 0]
+        if not matches:
+            continue
+        q = max(matches)[1]
+        if q > best_q:
+            best, best_q = candidate, q
+    return best
+
+
+def _specificity(media: str, candidate: str) -> int:
+    """2 for an exact match, 1 for ``type/*``, 0 for ``*/*``, -1 for none."""
+    if media == candidate:
+        return 2
+    if media == "*/*":
+        return 0
+    if media.endswith("/*") and candidate.startswith(media[:-1]):
+        return 1
+    return -1
+
+
+def _quality(param: str) -> float:
+    try:
+        return max(0.0, min(1.0, float(param.split("=", 1)[1])))
+    except ValueError:
+        return 0.0
+
+
+def content_type(media: str) -> str:
+    """The Content-Type header for a media type (UTF-8 named where the type has a charset)."""
+    return f"{media}; charset=utf-8" if media in TEXT_TYPES else media

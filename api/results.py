@@ -1,0 +1,192 @@
+"""Query results as plain data, and their four standard serialisations.
+
+Why not pyoxigraph's own result serialiser: it writes the whole lazy result,
+and a public endpoint must stop at a row cap. So a worker reads at most
+``max_rows + 1`` solutions into a :class:`Table` and this module writes the
+SPARQL 1.1 JSON, XML, CSV and TSV result formats from it. Tests check that the
+output equals pyoxigraph's for every uncapped result. Imports only pyoxigraph
+(the workers use it).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from xml.sax.saxutils import escape, quoteattr
+
+from pyoxigraph import BlankNode, Literal, NamedNode, QueryResultsFormat, Triple
+
+Term = NamedNode | BlankNode | Literal | Triple
+
+XSD = "http://www.w3.org/2001/XMLSchema#"
+XSD_STRING = XSD + "string"
+RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
+INTEGER_TYPES = frozenset(XSD + name for name in (
+    "integer", "int", "long", "short", "byte", "nonNegativeInteger", "positiveInteger", "negativeInteger",
+    "nonPositiveInteger", "unsignedInt", "unsignedLong", "unsignedShort", "unsignedByte",
+))
+NUMBER_TYPES = frozenset({XSD + "decimal", XSD + "double", XSD + "float"})
+
+
+@dataclass(frozen=True)
+class Table:
+    """The solutions of a SELECT query (or the answer of an ASK: ``boolean``)."""
+
+    variables: tuple[str, ...] = ()
+    rows: tuple[tuple[Term | None, ...], ...] = ()
+    truncated: bool = False  # more rows existed than the cap let through
+    boolean: bool | None = None
+
+    def records(self) -> list[dict[str, Term]]:
+        """One dict per row, unbound variables left out."""
+        return [{name: term for name, term in zip(self.variables, row) if term is not None} for row in self.rows]
+
+    def values(self) -> list[dict[str, object]]:
+        """Rows as JSON-ready Python values (IRIs as strings, typed literals as numbers/booleans)."""
+        return [{name: python_value(term) for name, term in record.items()} for record in self.records()]
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A serialised answer of the SPARQL protocol: body bytes in one media type."""
+
+    media: str
+    body: bytes
+    truncated: bool = False
+    rows: int | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def python_value(term: Term) -> object:
+    """A term as a JSON value: IRIs as strings, numbers as int/float, booleans as bool, text as str."""
+    if isinstance(term, Literal):
+        datatype = term.datatype.value
+        try:
+            if datatype in INTEGER_TYPES:
+                return int(term.value)
+            if datatype in NUMBER_TYPES:
+                number = Decimal(term.value)
+                return int(number) if number == number.to_integral_value() and datatype == XSD + "decimal" else float(number)
+        except (ValueError, InvalidOperation):
+            return term.value
+        if datatype == XSD + "boolean":
+            return term.value in ("true", "1")
+        return term.value
+    if isinstance(term, (NamedNode, BlankNode)):
+        return term.value
+    return str(term)
+
+
+# --------------------------------------------------------------------------- serialisers
+def _json_term(term: Term) -> dict[str, object]:
+    if isinstance(term, NamedNode):
+        return {"type": "uri", "value": term.value}
+    if isinstance(term, BlankNode):
+        return {"type": "bnode", "value": term.value}
+    if isinstance(term, Literal):
+        out: dict[str, object] = {"type": "literal", "value": term.value}
+        if term.language:
+            out["xml:lang"] = term.language
+        elif term.datatype.value != XSD_STRING:
+            out["datatype"] = term.datatype.value
+        return out
+    return {"type": "triple", "value": {
+        "subject": _json_term(term.subject), "predicate": _json_term(term.predicate), "object": _json_term(term.object)}}
+
+
+def to_json(table: Table) -> bytes:
+    if table.boolean is not None:
+        document: dict[str, object] = {"head": {}, "boolean": table.boolean}
+    else:
+        bindings = [{name: _json_term(term) for name, term in zip(table.variables, row) if term is not None}
+                    for row in table.rows]
+        document = {"head": {"vars": list(table.variables)}, "results": {"bindings": bindings}}
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def _xml_term(term: Term) -> str:
+    if isinstance(term, NamedNode):
+        return f"<uri>{escape(term.value)}</uri>"
+    if isinstance(term, BlankNode):
+        return f"<bnode>{escape(term.value)}</bnode>"
+    if isinstance(term, Literal):
+        if term.language:
+            return f"<literal xml:lang={quoteattr(term.language)}>{escape(term.value)}</literal>"
+        if term.datatype.value != XSD_STRING:
+            return f"<literal datatype={quoteattr(term.datatype.value)}>{escape(term.value)}</literal>"
+        return f"<literal>{escape(term.value)}</literal>"
+    return (f"<triple><subject>{_xml_term(term.subject)}</subject><predicate>{_xml_term(term.predicate)}</predicate>"
+            f"<object>{_xml_term(term.object)}</object></triple>")
+
+
+def to_xml(table: Table) -> bytes:
+    parts = ['<?xml version="1.0"?><sparql xmlns="http://www.w3.org/2005/sparql-results#"><head>']
+    if table.boolean is not None:
+        parts.append(f"</head><boolean>{'true' if table.boolean else 'false'}</boolean></sparql>")
+        return "".join(parts).encode("utf-8")
+    parts.extend(f"<variable name={quoteattr(name)}/>" for name in table.variables)
+    parts.append("</head><results>")
+    for row in table.rows:
+        parts.append("<result>")
+        parts.extend(f"<binding name={quoteattr(name)}>{_xml_term(term)}</binding>"
+                     for name, term in zip(table.variables, row) if term is not None)
+        parts.append("</result>")
+    parts.append("</results></sparql>")
+    return "".join(parts).encode("utf-8")
+
+
+def _csv_cell(term: Term | None) -> str:
+    if term is None:
+        return ""
+    if isinstance(term, BlankNode):
+        return f"_:{term.value}"
+    if isinstance(term, (NamedNode, Literal)):
+        return term.value
+    return str(term)
+
+
+def to_csv(table: Table) -> bytes:
+    if table.boolean is not None:
+        return b"true\r\n" if table.boolean else b"false\r\n"
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(table.variables)
+    writer.writerows([_csv_cell(term) for term in row] for row in table.rows)
+    return out.getvalue().encode("utf-8")
+
+
+def _tsv_cell(term: Term | None) -> str:
+    if term is None:
+        return ""
+    if isinstance(term, Literal) and term.datatype.value in INTEGER_TYPES | {XSD + "decimal", XSD + "double"}:
+        return str(term) if not _plain_number(term) else term.value
+    return str(term)  # N-Triples syntax, as the TSV format asks
+
+
+def _plain_number(term: Literal) -> bool:
+    """Whether a numeric literal may be written bare in TSV (its lexical form is canonical Turtle)."""
+    datatype = term.datatype.value
+    if datatype in INTEGER_TYPES:
+        return datatype == XSD + "integer" and term.value.lstrip("+-").isdigit()
+    if datatype == XSD + "decimal":
+        return "." in term.value and term.value.replace(".", "", 1).lstrip("+-").isdigit()
+    return False
+
+
+def to_tsv(table: Table) -> bytes:
+    if table.boolean is not None:
+        return b"true\n" if table.boolean else b"false\n"
+    lines = ["\t".join(f"?{name}" for name in table.variables)]
+    lines.extend("\t".join(_tsv_cell(term) for term in row) for row in table.rows)
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+SERIALISERS = {
+    QueryResultsFormat.JSON: to_json,
+    QueryResultsFormat.XML: to_xml,
+    QueryResultsFormat.CSV: to_csv,
+    QueryResultsFormat.TSV: to_tsv,
+}

@@ -1,0 +1,26 @@
+"""The server's settings, in one place: defaults, overridable by ``POLICYKG_*`` environment variables.
+
+``policykg serve`` options override both. pydantic-settings validates the
+environment, so ``POLICYKG_QUERY_TIMEOUT=ten`` stops the start with a message
+naming the variable instead of failing on the first request.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="POLICYKG_", frozen=True)
+
+    data: Path = Field(Path("dist/policykg.trig"), description="the built TriG file the embedded store loads")
+    endpoint: str | None = Field(None, description="a remote SPARQL 1.1 query endpoint to use instead of the embedded store")
+    query_timeout: float = Field(10.0, gt=0, le=3600, description="seconds a /sparql query may run before it is stopped")
+    named_timeout: float = Field(30.0, gt=0, le=3600, description="seconds a named query (REST routes) may run")
+    max_rows: int = Field(100_000, ge=1, description="rows (or triples) a /sparql answer carries at most")
+    workers: int = Field(2, ge=1, le=64, description="worker processes for /sparql queries")
+    named_workers: int = Field(2, ge=1, le=64, description="worker processes for named queries and entity look-ups")
+    base_url: str = Field("", description="the public URL prefix the server is reached at (for links), '' for relative")

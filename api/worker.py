@@ -1,0 +1,122 @@
+"""What runs inside a query worker process.
+
+Neither pyoxigraph nor rdflib can cancel a running query from Python, and
+``asyncio.wait_for`` only stops *waiting*: the query would go on using a core.
+So every query runs in a worker process of a :mod:`pebble` pool
+(:mod:`policykg.api.pool`), which kills the process when the time limit
+passes and starts a fresh one. Each worker opens the store once, in
+:func:`open_store` (its initializer), and then answers calls of the functions
+below. They take and return plain, picklable data: query text, pyoxigraph
+terms, :class:`~policykg.api.results.Table` and
+:class:`~policykg.api.results.Answer`.
+
+Every query is checked by :func:`~policykg.api.sparql_guard.check_query`
+(size, no update, no SERVICE/LOAD) before the engine sees it, here too, so a
+caller that forgot cannot make a worker fetch from the network.
+"""
+
+from __future__ import annotations
+
+import signal
+from itertools import islice
+from pathlib import Path
+
+from pyoxigraph import NamedNode, QueryBoolean, QueryTriples, Store, Variable, serialize
+
+from policykg.api.negotiation import GRAPH_FORMATS, RESULT_FORMATS, negotiate
+from policykg.api.results import SERIALISERS, Answer, Table, Term
+from policykg.api.sparql_guard import OUTPUT_PREFIXES, load_store, run_query
+from policykg.errors import QueryError
+
+_STORE: Store | None = None
+
+
+class NotAcceptable(QueryError):
+    """No offered media type fits the request's Accept header (HTTP 406)."""
+
+    def __init__(self, offered: list[str]):
+        self.offered = offered
+        super().__init__("no acceptable format for this result; offered: " + ", ".join(offered))
+
+    def __reduce__(self):
+        return (NotAcceptable, (self.offered,))
+
+
+def open_store(trig_path: str) -> None:
+    """Initializer: load the built graph once per worker process.
+
+    It also restores the default action of SIGTERM. pebble installs a Python
+    handler, which only runs between bytecodes, so a worker inside a long
+    engine call would ignore it until pebble's SIGKILL three seconds later;
+    with the default action the kernel ends the worker at once. A worker
+    holds nothing that needs cleaning up: the store is a read-only copy.
+    """
+    global _STORE
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    _STORE = load_store(Path(trig_path))
+
+
+def _store() -> Store:
+    if _STORE is None:
+        raise QueryError("the worker has no store (open_store was not run)")
+    return _STORE
+
+
+def select(query: str, bindings: dict[str, Term] | None = None, max_rows: int = 100_000) -> Table:
+    """A SELECT or ASK query's answer, with parameters bound as RDF terms."""
+    substitutions = {Variable(name): term for name, term in (bindings or {}).items()}
+    result = run_query(_store(), query, substitutions=substitutions or None)
+    if isinstance(result, QueryBoolean):
+        return Table(boolean=bool(result))
+    if isinstance(result, QueryTriples):
+        raise QueryError("this call answers SELECT and ASK queries; use the protocol call for CONSTRUCT/DESCRIBE")
+    variables = tuple(variable.value for variable in result.variables)
+    rows = [tuple(solution[name] for name in variables) for solution in islice(result, max_rows + 1)]
+    return Table(variables, tuple(rows[:max_rows]), truncated=len(rows) > max_rows)
+
+
+def select_many(calls: list[tuple[str, dict[str, Term]]], max_rows: int = 100_000) -> list[Table]:
+    """Several SELECT queries in one round trip (a relationship endpoint's parts)."""
+    return [select(query, bindings, max_rows) for query, bindings in calls]
+
+
+def protocol(
+    query: str,
+    default_graph: list[str],
+    named_graphs: list[str],
+    accept: str | None,
+    max_rows: int = 100_000,
+) -> Answer:
+    """A query of the SPARQL protocol, serialised in the negotiated format, cut at ``max_rows``."""
+    result = run_query(
+        _store(), query,
+        default_graph=[NamedNode(iri) for iri in default_graph],
+        named_graphs=[NamedNode(iri) for iri in named_graphs],
+    )
+    if isinstance(result, QueryTriples):
+        media = negotiate(accept, GRAPH_FORMATS)
+        if media is None:
+            raise NotAcceptable(list(GRAPH_FORMATS))
+        triples = list(islice(result, max_rows + 1))
+        kept = sorted(triples[:max_rows], key=str)  # the engine's order is not stable across runs
+        body = serialize(kept, format=GRAPH_FORMATS[media], prefixes=OUTPUT_PREFIXES) or b""
+        return Answer(media, body, truncated=len(triples) > max_rows, rows=len(kept))
+    media = negotiate(accept, RESULT_FORMATS)
+    if media is None:
+        raise NotAcceptable(list(RESULT_FORMATS))
+    if isinstance(result, QueryBoolean):
+        table = Table(boolean=bool(result))
+    else:
+        variables = tuple(variable.value for variable in result.variables)
+        rows = [tuple(solution[name] for name in variables) for solution in islice(result, max_rows + 1)]
+        table = Table(variables, tuple(rows[:max_rows]), truncated=len(rows) > max_rows)
+    body = SERIALISERS[RESULT_FORMATS[media]](table)
+    return Answer(media, body, truncated=table.truncated, rows=len(table.rows))
+
+
+def quads(subject_iri: str, inbound: bool = False) -> list[tuple[Term, Term, Term, Term | None]]:
+    """The quads whose subject (or, with ``inbound``, object) is one resource, in a stable order."""
+    node = NamedNode(subject_iri)
+    pattern = (None, None, node, None) if inbound else (node, None, None, None)
+    found = [(q.subject, q.predicate, q.object, q.graph_name) for q in _store().quads_for_pattern(*pattern)]
+    return sorted(found, key=lambda quad: tuple(map(str, quad)))
