@@ -102,3 +102,8 @@ def create_app(settings: Settings | Path | str | None = None) -> FastAPI:
     for router in (relations.router, entities.router, analytics.router):
         app.include_router(router)
     return app
+
+
+def app_from_env() -> FastAPI:
+    """The app from ``POLICYKG_*`` environment variables (``uvicorn --factory policykg.api.app:app_from_env``)."""
+    return create_app(Settings())

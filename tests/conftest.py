@@ -86,3 +86,13 @@ def api(api_app):
 
     with TestClient(api_app) as client:
         yield client
+
+
+@pytest.fixture(scope="session")
+def live_api(dist_dir: Path):
+    """The API served by uvicorn on 127.0.0.1 (a real HTTP endpoint); its base URL."""
+    from servers import policykg_server
+
+    env = {"POLICYKG_DATA": str(dist_dir / "policykg.trig"), "POLICYKG_QUERY_TIMEOUT": "3"}
+    with policykg_server(env) as base:
+        yield base
