@@ -89,21 +89,6 @@ def test_unsupported_body_is_415(client: TestClient) -> None:
     assert response.status_code == 415
 
 
-def test_resource_page_is_turtle_with_its_label(client: TestClient, dataset) -> None:
-    item = resource("item", 16)
-    response = client.get("/id/item/16")
-    assert response.status_code == 200 and response.headers["content-type"].startswith("text/turtle")
-    graph = Graph().parse(data=response.text, format="turtle")
-    labels = {label for named in dataset.graphs() for label in named.objects(item, RDFS.label)}
-    assert {label.language for label in labels} == {"zh", "en"}  # asserted and curated graphs both served
-    assert set(graph.objects(item, RDFS.label)) == labels
-
-
-def test_unknown_resource_is_404_json(client: TestClient) -> None:
-    response = client.get("/id/item/999")
-    assert response.status_code == 404 and "item/999" in response.json()["error"]
-
-
 def test_index_counts_and_links(client: TestClient, built) -> None:
     index = client.get("/").json()
     assert index["quads"] == sum(built.graph_triples.values())
