@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import csv
 import io
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 from rdflib import Graph
-from rdflib.namespace import RDFS
 
-from policykg.api.app import create_app
 from policykg.api.negotiation import RESULT_FORMATS, negotiate
 from policykg.api.sparql_guard import MAX_QUERY_BYTES, QueryRefused, QueryTooLarge, check_query
 from policykg.namespaces import POL, resource
