@@ -20,16 +20,22 @@ as the embedded store does.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import io
+import re
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from itertools import islice
 from typing import Protocol
+from urllib.parse import urlencode
 
 import httpx
 from pyoxigraph import (
+    BlankNode,
     DefaultGraph,
     NamedNode,
     QueryBoolean,
+    QueryResultsFormat,
     parse,
     parse_query_results,
     serialize,
@@ -40,7 +46,13 @@ from policykg.api.negotiation import GRAPH_FORMATS, RESULT_FORMATS, negotiate
 from policykg.api.pool import QueryPool, QueryTimeout
 from policykg.api.results import SERIALISERS, Answer, Table, Term
 from policykg.api.settings import Settings
-from policykg.api.sparql_guard import OUTPUT_PREFIXES, QuerySyntaxError, check_query, token_spans
+from policykg.api.sparql_guard import (
+    DEFAULT_PREFIXES,
+    OUTPUT_PREFIXES,
+    QuerySyntaxError,
+    check_query,
+    token_spans,
+)
 from policykg.errors import QueryError
 
 Quad = tuple[Term, Term, Term, Term | None]
@@ -75,22 +87,29 @@ class Backend(Protocol):
 
 # --------------------------------------------------------------------------- embedded
 class EmbeddedBackend:
-    """pyoxigraph stores in worker processes, loaded from the built TriG file."""
+    """The built TriG file in pyoxigraph: one store in this process, copies in the /sparql workers.
+
+    Why two places: a user's query (``/sparql``) can be written to run for
+    ever, and only a process can be stopped, so those run in killable worker
+    processes. The named queries, entity look-ups and relationship routes run
+    the project's own reviewed query text with parameters bound as terms:
+    their cost is bounded by the data (``benchmarks/api.py`` measures it), so
+    they run here, in the thread pool (pyoxigraph releases the GIL), without
+    the round trip to a worker -- and a runaway ``/sparql`` query on every
+    worker cannot slow them.
+    """
 
     def __init__(self, settings: Settings):
-        path = str(settings.data)
-        worker.load_store(settings.data)  # fail now, in the starting process, if the file is bad
         self.settings = settings
+        self.store = worker.load_store(settings.data)  # a bad file fails here, at start, not on a request
         self.description = f"embedded pyoxigraph store ({settings.data})"
-        self.public = QueryPool(path, settings.workers, settings.query_timeout, name="sparql")
-        self.named = QueryPool(path, settings.named_workers, settings.named_timeout, name="named")
+        self.public = QueryPool(str(settings.data), settings.workers, settings.query_timeout, name="sparql")
 
     def select(self, query: str, bindings: Mapping[str, Term] | None = None) -> Table:
-        return self.named.call(worker.select, query, dict(bindings or {}), self.settings.max_rows)
+        return worker.select(query, dict(bindings or {}), self.settings.max_rows, store=self.store, trusted=True)
 
     def select_many(self, calls: Sequence[tuple[str, Mapping[str, Term]]]) -> list[Table]:
-        calls = [(query, dict(bindings)) for query, bindings in calls]
-        return self.named.call(worker.select_many, calls, self.settings.max_rows)
+        return [self.select(query, bindings) for query, bindings in calls]
 
     def protocol(self, request: SparqlRequest, accept: str | None) -> Answer:
         check_query(request.query)  # refuse before a worker is even asked
@@ -100,11 +119,10 @@ class EmbeddedBackend:
         )
 
     def quads(self, iri: str, inbound: bool = False) -> list[Quad]:
-        return self.named.call(worker.quads, iri, inbound)
+        return worker.quads(iri, inbound, store=self.store)
 
     def close(self) -> None:
         self.public.close()
-        self.named.close()
 
 
 # --------------------------------------------------------------------------- remote
@@ -112,6 +130,52 @@ RESULTS_JSON = "application/sparql-results+json"
 # What the remote server is asked for: results as JSON, graphs as N-Triples (both stream and parse fast).
 REMOTE_ACCEPT = f"{RESULTS_JSON}, application/n-triples;q=0.9, text/plain;q=0.1"
 QUADS_QUERY = "SELECT ?s ?p ?o ?g WHERE { GRAPH ?g { ?s ?p ?o } }"
+QUERY_FORMS = frozenset({"SELECT", "CONSTRUCT", "DESCRIBE", "ASK"})
+CONNECT_TIMEOUT = 5.0  # seconds to open a connection (a refused one fails at once)
+# 4xx answers that blame the query; any other 4xx (404, 401, 405 …) means the endpoint is misconfigured.
+QUERY_STATUSES = frozenset({400, 413, 414})
+# Where a parser names the position of a syntax error: oxigraph "error at 3:14", Jena "line 3, column 14".
+_POSITION = re.compile(r"(?<=error at )(\d+)(?=:\d+)|(?i:(?<=line )(\d+))")
+
+
+def query_form(query: str) -> tuple[str, int] | None:
+    """The query form keyword (SELECT, CONSTRUCT, DESCRIBE, ASK) and its offset; None if there is none."""
+    for kind, text, offset in token_spans(query):
+        if kind == "name" and text.upper() in QUERY_FORMS:
+            return text.upper(), offset
+    return None
+
+
+def top_level_group(query: str) -> int | None:
+    """The offset of the ``{`` that opens the query's top-level WHERE group (the keyword WHERE is optional).
+
+    It is the first ``{`` after WHERE; without WHERE, the first ``{`` outside
+    parentheses after the query form (``SELECT (EXISTS { … } AS ?e) { … }``),
+    after the template for ``CONSTRUCT { … } { … }``.
+    """
+    form = None
+    parens = braces = 0
+    template_done = False
+    for kind, text, offset in token_spans(query):
+        if form is None:
+            if kind == "name" and text.upper() in QUERY_FORMS:
+                form = text.upper()
+            continue
+        if kind == "name" and text.upper() == "WHERE" and braces == 0 and parens == 0:
+            template_done = True  # the next { opens the group
+        elif kind == "punct" and text == "(":
+            parens += 1
+        elif kind == "punct" and text == ")":
+            parens -= 1
+        elif kind == "punct" and text == "{":
+            if braces == 0 and parens == 0 and (form != "CONSTRUCT" or template_done):
+                return offset
+            braces += 1
+        elif kind == "punct" and text == "}":
+            braces -= 1
+            if braces == 0 and parens == 0:
+                template_done = True
+    return None
 
 
 def bind_values(query: str, bindings: Mapping[str, Term]) -> str:
@@ -121,24 +185,128 @@ def bind_values(query: str, bindings: Mapping[str, Term]) -> str:
     RDF terms written in N-Triples syntax by pyoxigraph (escaped there), in a
     data block: they cannot change the query around them. Named queries use
     their parameters in the top-level group, where this binding means the
-    same as pyoxigraph's substitutions (tests compare both on every query).
+    same as pyoxigraph's substitutions: a solution joins the bound value, so
+    the triple patterns, FILTERs (``COALESCE(?x = ?p, ?p != ?p, true)``),
+    OPTIONALs, GROUP BY and the projection all see it (``tests/test_remote.py``
+    compares both on every named query). A variable that only a subquery, a
+    MINUS or a SERVICE uses would not be bound inside it; no named query does that.
     """
     if not bindings:
         return query
     names = sorted(bindings)
+    for name in names:
+        if isinstance(bindings[name], BlankNode):
+            raise QueryError(f"parameter {name}: a blank node cannot be bound in a VALUES block")
     block = "VALUES (" + " ".join(f"?{name}" for name in names) + ") { (" + " ".join(
         str(bindings[name]) for name in names) + ") } "
-    seen_where = False
-    for kind, text, offset in token_spans(query):
-        if kind == "name" and text.upper() == "WHERE":
-            seen_where = True
-        elif kind == "punct" and text == "{" and seen_where:
-            return query[: offset + 1] + " " + block + query[offset + 1:]
-    raise QueryError("a named query needs a WHERE { … } group to bind its parameters on a remote endpoint")
+    offset = top_level_group(query)
+    if offset is None:
+        raise QueryError("a named query needs a WHERE { … } group to bind its parameters on a remote endpoint")
+    return query[: offset + 1] + " " + block + query[offset + 1:]
+
+
+def declare_prefixes(query: str) -> str:
+    """The query with ``PREFIX`` lines for the project's default prefixes it uses without declaring them.
+
+    The embedded store knows ``pol:``, ``rdfs:``, ``id:`` … without declarations
+    (:data:`~policykg.api.sparql_guard.DEFAULT_PREFIXES`); a remote server does not.
+    """
+    declared: set[str] = set()
+    used: set[str] = set()
+    after_prefix = False
+    for kind, text, _ in token_spans(query):
+        if kind == "pname":
+            (declared if after_prefix else used).add(text.split(":", 1)[0])
+        after_prefix = kind == "name" and text.upper() == "PREFIX"
+    missing = sorted(prefix for prefix in used - declared if prefix in DEFAULT_PREFIXES)
+    return "".join(f"PREFIX {prefix}: <{DEFAULT_PREFIXES[prefix]}>\n" for prefix in missing) + query
+
+
+def shift_lines(message: str, lines: int) -> str:
+    """A parser's message with its line numbers moved back by the ``lines`` declared in front of the query."""
+    if not lines:
+        return message
+    return _POSITION.sub(lambda match: str(max(1, int(match.group(0)) - lines)), message)
+
+
+class _Body(io.RawIOBase):
+    """A streamed response body as a binary file, read lazily by pyoxigraph's parsers.
+
+    Reading stops with :class:`QueryTimeout` at the deadline (httpx's read
+    timeout only bounds the wait for each chunk, and a server streaming rows
+    never waits), and a parser that has the rows it needs stops reading: the
+    connection is then closed, which is how the server learns to stop.
+
+    The readers clear their locals in ``finally``: pyoxigraph's parsers must be
+    dropped on the thread that made them, and an error's traceback keeps its
+    frames' locals alive until the error is handled, on the event loop's thread.
+    """
+
+    def __init__(self, response: httpx.Response, deadline: float, limit: float, endpoint: str):
+        super().__init__()
+        self._chunks = response.iter_bytes()
+        self._chunk = memoryview(b"")
+        self._deadline = deadline
+        self._limit = limit
+        self._endpoint = endpoint
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        try:
+            chunk = self._next_chunk()
+        except BaseException:
+            buffer = None  # the parser's buffer, not to be kept alive by the traceback
+            raise
+        size = min(len(buffer), len(chunk))
+        buffer[:size] = chunk[:size]
+        self._chunk = chunk[size:]
+        return size
+
+    def _next_chunk(self) -> memoryview:
+        """What is left of the current chunk, else the next one; empty at the end of the body."""
+        while not self._chunk:
+            self._check_deadline()
+            try:
+                self._chunk = memoryview(next(self._chunks))
+            except StopIteration:
+                return memoryview(b"")
+            except httpx.TimeoutException:
+                raise _timeout(self._limit) from None
+            except httpx.HTTPError as error:
+                raise BackendUnavailable(
+                    f"the SPARQL endpoint {self._endpoint} broke off its answer: {error}") from None
+        self._check_deadline()
+        return self._chunk
+
+    def _check_deadline(self) -> None:
+        if time.monotonic() > self._deadline:
+            raise _timeout(self._limit)
+
+
+def _timeout(limit: float) -> QueryTimeout:
+    # The remote server may go on evaluating: closing the connection stops a streaming answer, but an
+    # aggregate runs until the server's own limit (``oxigraph serve --timeout-s``), if it has one.
+    return QueryTimeout(
+        f"the remote endpoint did not answer within the {limit:g} s limit and the query was abandoned; "
+        "narrow it (a LIMIT, fewer unbound patterns)")
 
 
 class RemoteBackend:
-    """A SPARQL 1.1 query endpoint reached over HTTP (POST, form-encoded)."""
+    """A SPARQL 1.1 query endpoint reached over HTTP (POST, form-encoded).
+
+    Every query passes the same gate as on the embedded store (size, read-only,
+    no SERVICE/LOAD), so a refused query never reaches the server; the
+    project's default prefixes are declared for it (a syntax error is the
+    server's parser's message, its line numbers those of the query as given).
+    It is not parsed here: pyoxigraph evaluates while it parses (an ASK, an
+    aggregate, ORDER BY over inline data), and that would run unbounded in
+    the API process. Answers are read as a stream, cut at the row cap and at
+    the time limit.
+    Nothing is asked of the server when the app starts: an endpoint that is
+    down answers 503 until it is back, and then 200 again.
+    """
 
     def __init__(self, settings: Settings):
         if not settings.endpoint:
@@ -146,68 +314,137 @@ class RemoteBackend:
         self.settings = settings
         self.endpoint = settings.endpoint
         self.description = f"remote SPARQL endpoint {settings.endpoint}"
-        self.client = httpx.Client(timeout=httpx.Timeout(settings.query_timeout, connect=5.0))
+        self.client = httpx.Client(timeout=self._timeout(settings.query_timeout))
 
-    def _post(self, query: str, timeout: float, default_graph: Sequence[str] = (),
+    @staticmethod
+    def _timeout(limit: float) -> httpx.Timeout:
+        return httpx.Timeout(limit, connect=min(limit, CONNECT_TIMEOUT))
+
+    def prepare(self, query: str, bindings: Mapping[str, Term] | None = None) -> tuple[str, int]:
+        """The text sent (checked, default prefixes declared, parameters bound) and the lines put in front."""
+        check_query(query)
+        text = declare_prefixes(query)
+        return bind_values(text, bindings or {}), text.count("\n") - query.count("\n")
+
+    def _send(self, query: str, limit: float, default_graph: Sequence[str] = (),
               named_graphs: Sequence[str] = ()) -> httpx.Response:
-        form = [("query", query)] + [("default-graph-uri", g) for g in default_graph] + [
-            ("named-graph-uri", g) for g in named_graphs]
-        try:
-            response = self.client.post(self.endpoint, data=form, headers={"accept": REMOTE_ACCEPT},
-                                        timeout=httpx.Timeout(timeout, connect=5.0))
-        except httpx.TimeoutException:
-            raise QueryTimeout(
-                f"the remote endpoint did not answer within the {timeout:g} s limit; narrow the query"
-            ) from None
-        except httpx.HTTPError as error:
-            raise BackendUnavailable(f"the SPARQL endpoint {self.endpoint} cannot be reached: {error}") from None
-        if response.status_code >= 500:
-            raise BackendUnavailable(
-                f"the SPARQL endpoint {self.endpoint} answered {response.status_code}: {response.text[:300]}")
-        if response.status_code >= 400:
-            message = response.text.strip()[:500] or f"HTTP {response.status_code}"
-            cls = QuerySyntaxError if "error at" in message or "syntax" in message.lower() else QueryError
-            raise cls(f"the SPARQL endpoint refused the query: {message}")
-        return response
+        form = urlencode([("query", query)] + [("default-graph-uri", g) for g in default_graph] + [
+            ("named-graph-uri", g) for g in named_graphs])
+        request = self.client.build_request(
+            "POST", self.endpoint, content=form.encode("ascii"), timeout=self._timeout(limit),
+            headers={"accept": REMOTE_ACCEPT, "content-type": "application/x-www-form-urlencoded"})
+        for attempt in (1, 2):
+            try:
+                return self.client.send(request, stream=True)
+            except httpx.ConnectTimeout:
+                raise BackendUnavailable(f"the SPARQL endpoint {self.endpoint} cannot be reached: "
+                                         f"no connection within {min(limit, CONNECT_TIMEOUT):g} s") from None
+            except httpx.TimeoutException:
+                raise _timeout(limit) from None
+            except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as error:
+                # A kept-alive connection the server closed (it restarted, say): the query is
+                # read-only, so it is sent once more on a fresh connection.
+                if attempt == 2:
+                    raise BackendUnavailable(f"the SPARQL endpoint {self.endpoint} cannot be reached: {error}") from None
+            except httpx.HTTPError as error:
+                raise BackendUnavailable(f"the SPARQL endpoint {self.endpoint} cannot be reached: {error}") from None
+        raise AssertionError("unreachable")
 
-    def _table(self, response: httpx.Response, max_rows: int) -> Table:
-        media = response.headers.get("content-type", "").split(";")[0].strip()
+    @contextmanager
+    def _answer(self, query: str, limit: float, default_graph: Sequence[str] = (),
+                named_graphs: Sequence[str] = (), shift: int = 0) -> Iterator[tuple[str, _Body]]:
+        """The answer's media type and its body as a lazily read file; the connection closes after the block."""
+        deadline = time.monotonic() + limit
+        response = self._send(query, limit, default_graph, named_graphs)
+        try:
+            body = _Body(response, deadline, limit, self.endpoint)
+            if response.status_code >= 400:
+                self._refused(response.status_code, body.read(4096).decode("utf-8", "replace"), shift)
+            yield response.headers.get("content-type", "").split(";")[0].strip().lower(), body
+        finally:
+            response.close()
+
+    def _refused(self, status: int, text: str, shift: int = 0) -> None:
+        message = " ".join(text.split())[:500] or f"HTTP {status}"
+        if status in QUERY_STATUSES:
+            message = shift_lines(message, shift)
+            if "error at" in message or "syntax" in message.lower():
+                raise QuerySyntaxError(f"SPARQL syntax error: {message} (from {self.endpoint})")
+            raise QueryError(f"the SPARQL endpoint {self.endpoint} refused the query: {message}")
+        if status >= 500 and ("timeout" in message.lower() or "cancel" in message.lower()):
+            raise QueryTimeout(f"the SPARQL endpoint {self.endpoint} stopped the query at its own time limit: {message}")
+        raise BackendUnavailable(f"the SPARQL endpoint {self.endpoint} answered {status}: {message}")
+
+    def _table(self, media: str, body: _Body, max_rows: int) -> Table:
         result_format = RESULT_FORMATS.get(media)
-        if result_format is None:
-            raise BackendUnavailable(f"the SPARQL endpoint answered {media or 'no content type'}, not query results")
-        result = parse_query_results(response.content, format=result_format)
-        if isinstance(result, QueryBoolean):
-            return Table(boolean=bool(result))
-        variables = tuple(variable.value for variable in result.variables)
-        rows = [tuple(solution[name] for name in variables) for solution in islice(result, max_rows + 1)]
+        if result_format is None or result_format == QueryResultsFormat.CSV:
+            raise BackendUnavailable(
+                f"the SPARQL endpoint {self.endpoint} answered {media or 'no content type'}, not query results")
+        result = solution = None
+        try:
+            result = parse_query_results(body, format=result_format)
+            if isinstance(result, QueryBoolean):
+                return Table(boolean=bool(result))
+            variables = tuple(variable.value for variable in result.variables)
+            rows = []
+            for solution in result:  # a loop, not a comprehension: see _Body
+                rows.append(tuple(solution[name] for name in variables))
+                if len(rows) > max_rows:
+                    break
+        except (SyntaxError, ValueError) as error:
+            raise BackendUnavailable(f"the SPARQL endpoint {self.endpoint} sent results that cannot be read: {error}") from None
+        finally:
+            result = solution = None
         return Table(variables, tuple(rows[:max_rows]), truncated=len(rows) > max_rows)
 
+    def _triples(self, media: str, body: _Body, max_rows: int) -> list:
+        parser = triple = None
+        try:
+            parser = parse(body, format=GRAPH_FORMATS[media])
+            triples = []
+            for triple in parser:  # a loop, not a comprehension: see _Body
+                triples.append(triple)
+                if len(triples) > max_rows:
+                    break
+        except (SyntaxError, ValueError) as error:
+            raise BackendUnavailable(
+                f"the SPARQL endpoint {self.endpoint} sent triples that cannot be read: {error}") from None
+        finally:
+            parser = triple = None
+        return triples
+
     def select(self, query: str, bindings: Mapping[str, Term] | None = None) -> Table:
-        check_query(query)
-        response = self._post(bind_values(query, bindings or {}), self.settings.named_timeout)
-        return self._table(response, self.settings.max_rows)
+        text, shift = self.prepare(query, bindings)
+        with self._answer(text, self.settings.named_timeout, shift=shift) as (media, body):
+            if media in GRAPH_FORMATS:
+                raise QueryError("this call answers SELECT and ASK queries; use the protocol call for CONSTRUCT/DESCRIBE")
+            return self._table(media, body, self.settings.max_rows)
 
     def select_many(self, calls: Sequence[tuple[str, Mapping[str, Term]]]) -> list[Table]:
         return [self.select(query, bindings) for query, bindings in calls]
 
     def protocol(self, request: SparqlRequest, accept: str | None) -> Answer:
-        check_query(request.query)
-        response = self._post(request.query, self.settings.query_timeout,
-                              request.default_graph_uri, request.named_graph_uri)
-        media = response.headers.get("content-type", "").split(";")[0].strip()
+        text, shift = self.prepare(request.query)
+        form = query_form(text)
+        graph_form = form is not None and form[0] in ("CONSTRUCT", "DESCRIBE")
+        offered = GRAPH_FORMATS if graph_form else RESULT_FORMATS
+        if negotiate(accept, offered) is None:  # refused before the server is asked
+            raise worker.NotAcceptable(list(offered))
         max_rows = self.settings.max_rows
-        if media in GRAPH_FORMATS:
-            chosen = negotiate(accept, GRAPH_FORMATS)
+        with self._answer(text, self.settings.query_timeout, request.default_graph_uri,
+                          request.named_graph_uri, shift) as (media, body):
+            if media in GRAPH_FORMATS:
+                chosen = negotiate(accept, GRAPH_FORMATS)
+                if chosen is None:
+                    raise worker.NotAcceptable(list(GRAPH_FORMATS))
+                triples = self._triples(media, body, max_rows)
+                kept = sorted(triples[:max_rows], key=str)
+                data = serialize(kept, format=GRAPH_FORMATS[chosen], prefixes=OUTPUT_PREFIXES) or b""
+                return Answer(chosen, data, truncated=len(triples) > max_rows, rows=len(kept))
+            chosen = negotiate(accept, RESULT_FORMATS)
             if chosen is None:
-                raise worker.NotAcceptable(list(GRAPH_FORMATS))
-            triples = list(islice(parse(response.content, format=GRAPH_FORMATS[media]), max_rows + 1))
-            kept = sorted(triples[:max_rows], key=str)
-            body = serialize(kept, format=GRAPH_FORMATS[chosen], prefixes=OUTPUT_PREFIXES) or b""
-            return Answer(chosen, body, truncated=len(triples) > max_rows, rows=len(kept))
-        chosen = negotiate(accept, RESULT_FORMATS)
-        if chosen is None:
-            raise worker.NotAcceptable(list(RESULT_FORMATS))
-        table = self._table(response, max_rows)
+                raise worker.NotAcceptable(list(RESULT_FORMATS))
+            table = self._table(media, body, max_rows)
         return Answer(chosen, SERIALISERS[RESULT_FORMATS[chosen]](table), truncated=table.truncated,
                       rows=len(table.rows))
 

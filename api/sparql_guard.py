@@ -45,6 +45,9 @@ DEFAULT_PREFIXES: dict[str, str] = {prefix: str(namespace) for prefix, namespace
 # Prefixes for Turtle written from results: resource IRIs (``…/id/item/16``) would need an
 # escaped slash as ``id:item\\/16``, so they stay full IRIs.
 OUTPUT_PREFIXES: dict[str, str] = {prefix: ns for prefix, ns in DEFAULT_PREFIXES.items() if ns != str(ID)}
+# The base relative IRIs in a query resolve against (the protocol lets the service choose it):
+# the resource namespace, so ``<item/16>`` names https://w3id.org/policykg/id/item/16.
+QUERY_BASE = str(ID)
 
 
 # Keywords that only occur in SPARQL Update: a query containing any of them is an update.
@@ -125,6 +128,11 @@ def check_query(query: str) -> None:
             raise QueryRefused(f"{word}: SPARQL Update is refused; the graph is read-only")
 
 
+def has_dataset_clause(query: str) -> bool:
+    """Whether the query names its own dataset (``FROM`` / ``FROM NAMED``; the keyword occurs nowhere else)."""
+    return any(word == "FROM" for word in keywords(query))
+
+
 def run_query(
     store: Store,
     query: str,
@@ -132,19 +140,31 @@ def run_query(
     default_graph: list[NamedNode] | None = None,
     named_graphs: list[NamedNode] | None = None,
     substitutions: dict | None = None,
+    base_iri: str = QUERY_BASE,
+    trusted: bool = False,
 ) -> QuerySolutions | QueryBoolean | QueryTriples:
-    """Check, then run a query; the default graph is the union of all graphs unless one is given.
+    """Check, then run a query over the dataset the SPARQL 1.1 Protocol says it has.
 
-    Results are lazy: pyoxigraph evaluates while they are iterated or serialised.
+    * graphs given here (the protocol's ``default-graph-uri`` / ``named-graph-uri``)
+      are the whole dataset, overriding the query's ``FROM``: with only named
+      graphs given, the default graph is empty; with only default graphs given,
+      there are no named graphs;
+    * else the query's own ``FROM`` / ``FROM NAMED``, if it has any;
+    * else the default graph is the union of all graphs, and every graph is named.
+
+    Relative IRIs resolve against ``base_iri`` (the service-defined base the
+    protocol allows). ``trusted``: the query is one of the project's own, checked
+    when it was read, so the guard is not run again. Results are lazy:
+    pyoxigraph evaluates while they are iterated or serialised.
     """
-    check_query(query)
-    options: dict = {"prefixes": DEFAULT_PREFIXES}
-    if default_graph:
-        options["default_graph"] = default_graph
-    else:
+    if not trusted:
+        check_query(query)
+    options: dict = {"prefixes": DEFAULT_PREFIXES, "base_iri": base_iri}
+    if default_graph or named_graphs:
+        options["default_graph"] = list(default_graph or [])
+        options["named_graphs"] = list(named_graphs or [])
+    elif not has_dataset_clause(query):
         options["use_default_graph_as_union"] = True
-    if named_graphs:
-        options["named_graphs"] = named_graphs
     if substitutions:
         options["substitutions"] = substitutions  # parameters bound as RDF terms, never pasted in
     try:

@@ -62,10 +62,14 @@ def _store() -> Store:
     return _STORE
 
 
-def select(query: str, bindings: dict[str, Term] | None = None, max_rows: int = 100_000) -> Table:
-    """A SELECT or ASK query's answer, with parameters bound as RDF terms."""
+def select(query: str, bindings: dict[str, Term] | None = None, max_rows: int = 100_000,
+           store: Store | None = None, trusted: bool = False) -> Table:
+    """A SELECT or ASK query's answer, with parameters bound as RDF terms (on this worker's store by default).
+
+    ``trusted``: the query is one of the project's own, checked when it was read.
+    """
     substitutions = {Variable(name): term for name, term in (bindings or {}).items()}
-    result = run_query(_store(), query, substitutions=substitutions or None)
+    result = run_query(store if store is not None else _store(), query, substitutions=substitutions or None, trusted=trusted)
     if isinstance(result, QueryBoolean):
         return Table(boolean=bool(result))
     if isinstance(result, QueryTriples):
@@ -75,9 +79,10 @@ def select(query: str, bindings: dict[str, Term] | None = None, max_rows: int = 
     return Table(variables, tuple(rows[:max_rows]), truncated=len(rows) > max_rows)
 
 
-def select_many(calls: list[tuple[str, dict[str, Term]]], max_rows: int = 100_000) -> list[Table]:
-    """Several SELECT queries in one round trip (a relationship endpoint's parts)."""
-    return [select(query, bindings, max_rows) for query, bindings in calls]
+def select_many(calls: list[tuple[str, dict[str, Term]]], max_rows: int = 100_000,
+                store: Store | None = None) -> list[Table]:
+    """Several SELECT queries in one call (a relationship endpoint's parts)."""
+    return [select(query, bindings, max_rows, store) for query, bindings in calls]
 
 
 def protocol(
@@ -86,10 +91,11 @@ def protocol(
     named_graphs: list[str],
     accept: str | None,
     max_rows: int = 100_000,
+    store: Store | None = None,
 ) -> Answer:
-    """A query of the SPARQL protocol, serialised in the negotiated format, cut at ``max_rows``."""
+    """A query of the SPARQL protocol, serialised in the negotiated format, cut at ``max_rows`` (on this worker's store by default)."""
     result = run_query(
-        _store(), query,
+        store if store is not None else _store(), query,
         default_graph=[NamedNode(iri) for iri in default_graph],
         named_graphs=[NamedNode(iri) for iri in named_graphs],
     )
@@ -114,9 +120,9 @@ def protocol(
     return Answer(media, body, truncated=table.truncated, rows=len(table.rows))
 
 
-def quads(subject_iri: str, inbound: bool = False) -> list[tuple[Term, Term, Term, Term | None]]:
+def quads(subject_iri: str, inbound: bool = False, store: Store | None = None) -> list[tuple[Term, Term, Term, Term | None]]:
     """The quads whose subject (or, with ``inbound``, object) is one resource, in a stable order."""
     node = NamedNode(subject_iri)
     pattern = (None, None, node, None) if inbound else (node, None, None, None)
-    found = [(q.subject, q.predicate, q.object, q.graph_name) for q in _store().quads_for_pattern(*pattern)]
+    found = [(q.subject, q.predicate, q.object, q.graph_name) for q in (store if store is not None else _store()).quads_for_pattern(*pattern)]
     return sorted(found, key=lambda quad: tuple(map(str, quad)))

@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 import yaml
 from pyoxigraph import Literal, NamedNode, Variable
 
+from policykg.api.sparql_guard import check_query
 from policykg.errors import QueryError
 from policykg.resources import data_dir
 
@@ -119,6 +120,10 @@ def read_header(text: str, origin: str) -> dict:
 
 def parse_named_query(path: Path) -> NamedQuery:
     text = path.read_text(encoding="utf-8")
+    try:
+        check_query(text)  # once, here: a named query then runs without the per-request check
+    except QueryError as problem:
+        raise QueryError(f"{path.name}: {problem}") from None
     header = read_header(text, path.name)
     if not isinstance(header.get("summary"), str) or not header["summary"].strip():
         raise QueryError(f"{path.name}: the #+ header needs a summary (what the query answers)")

@@ -1,0 +1,68 @@
+"""Start real servers on 127.0.0.1: the policykg API under uvicorn, an Oxigraph server, a hello-world.
+
+Used by the tests that need a live HTTP endpoint and by the benchmarks. Each
+server is a subprocess on a free loopback port, waited for until it answers,
+and stopped (terminate, then kill) when the block ends. Nothing here talks to
+any address but 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+
+import httpx
+
+LOOPBACK = "127.0.0.1"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind((LOOPBACK, 0))
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def running(command: Sequence[str], ready_url: str, env: dict[str, str] | None = None,
+            timeout: float = 60.0) -> Iterator[subprocess.Popen]:
+    """Run ``command`` until the block ends; wait until ``ready_url`` answers (any status below 500)."""
+    process = subprocess.Popen(list(command), env={**os.environ, **(env or {})},
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"{command[0]} exited with {process.returncode}: "
+                                   f"{process.stderr.read().decode(errors='replace')[-2000:]}")
+            try:
+                if httpx.get(ready_url, timeout=2.0).status_code < 500:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{command[0]} did not answer at {ready_url} within {timeout:g} s")
+            time.sleep(0.1)
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@contextmanager
+def policykg_server(env: dict[str, str]) -> Iterator[str]:
+    """``policykg``'s API under uvicorn, configured by ``POLICYKG_*`` variables; yields its base URL."""
+    port = free_port()
+    command = [sys.executable, "-m", "uvicorn", "--factory", "policykg.api.app:app_from_env",
+               "--host", LOOPBACK, "--port", str(port), "--log-level", "warning"]
+    base = f"http://{LOOPBACK}:{port}"
+    with running(command, base + "/", env=env):
+        yield base
