@@ -95,7 +95,7 @@ def create_app(settings: Settings | Path | str | None = None) -> FastAPI:
     app.state.services = services
     install_handlers(app)
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET"], allow_headers=["*"],
-                       expose_headers=["Link", "Vary", "X-SPARQL-MaxRows"])
+                       expose_headers=["Link", "Vary", "Content-Location", "X-SPARQL-MaxRows", "X-Incoming-Truncated"])
     for router in (index, sparql.router, named_router):
         app.include_router(router)
     add_named_query_routes(app, queries)

@@ -128,7 +128,7 @@ def add_named_query_routes(app: FastAPI, queries: dict[str, NamedQuery]) -> None
             f"/queries/{named.name}", _endpoint(named), methods=["GET"], summary=named.summary,
             description=(named.description + "\n\n```sparql\n" + named.text + "\n```").strip(),
             response_model=QueryResult, responses={
-                200: {"content": {media: {"schema": {"type": "string"}} for media in RESULT_FORMATS}},
+                200: {"content": {media: {"schema": {"type": "string"}} for media in RESULT_FORMATS if media != JSON}},
                 **ERROR_RESPONSES,
             },
         )
