@@ -13,7 +13,6 @@ numbers as numbers), or the standard SPARQL results formats by ``Accept``.
 
 from __future__ import annotations
 
-import datetime
 import inspect
 from decimal import Decimal
 from typing import Annotated, Any, Literal
@@ -27,11 +26,13 @@ from policykg.api.deps import Services, ServicesDep
 from policykg.api.errors import ERROR_RESPONSES, ApiError
 from policykg.api.negotiation import RESULT_FORMATS, content_type, negotiate
 from policykg.api.results import SERIALISERS
-from policykg.queries import NamedQuery, Parameter
+from policykg.queries import DATE_PATTERN, IRI_PATTERN, NamedQuery, Parameter
 
+# Dates arrive as text checked by pattern (pydantic's lax date would take "0" as 1970-01-01).
 PYTHON_TYPES: dict[str, type] = {
-    "integer": int, "decimal": Decimal, "boolean": bool, "date": datetime.date, "string": str, "iri": str,
+    "integer": int, "decimal": Decimal, "boolean": bool, "date": str, "string": str, "iri": str,
 }
+PATTERNS = {"iri": IRI_PATTERN, "date": DATE_PATTERN}
 JSON = "application/json"
 OFFERED = [JSON, *RESULT_FORMATS]
 
@@ -89,8 +90,9 @@ def _annotation(parameter: Parameter) -> Any:
     query = Query(
         description=parameter.description,
         examples=[parameter.example] if parameter.example is not None else None,
-        pattern=r"^https?://[^<>\"{}|\\^`\s]+$" if parameter.type == "iri" and not parameter.enum else None,
+        pattern=None if parameter.enum else PATTERNS.get(parameter.type),
         max_length=2000 if parameter.type in ("iri", "string") else None,
+        json_schema_extra={"format": "date"} if parameter.type == "date" else None,
     )
     return Annotated[python_type if parameter.required else python_type | None, query]
 

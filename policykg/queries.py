@@ -21,7 +21,6 @@ from datetime import date
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import yaml
 from pyoxigraph import Literal, NamedNode, Variable
@@ -32,6 +31,14 @@ from policykg.resources import data_dir
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 PARAMETER_TYPES = ("integer", "decimal", "boolean", "date", "string", "iri")
+
+# What an ``iri`` parameter accepts: an absolute http(s) IRI of RFC 3987 characters (ASCII letters,
+# digits, the unreserved and sub-delimiter marks, valid %-escapes, non-ASCII letters). One
+# pattern serves the check here and the OpenAPI document, so a client can validate before sending.
+_IRI_CHAR = r"(?:[A-Za-z0-9._~!$&'()*+,;=:@/-]|%[0-9A-Fa-f]{2}|[\u00A0-\uD7FF\uF900-\uFDCF\uFDF0-\uFFEF])"
+IRI_PATTERN = (rf"^https?://[A-Za-z0-9._~-]+(?::[0-9]{{1,5}})?(?:/{_IRI_CHAR}*)?"
+               rf"(?:\?(?:{_IRI_CHAR}|\?)*)?(?:#(?:{_IRI_CHAR}|\?)*)?$")
+DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -63,12 +70,11 @@ class Parameter:
                 return Literal(text.lower(), datatype=NamedNode(XSD + "boolean"))
             if self.type == "date":
                 date.fromisoformat(text)
-                if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+                if not re.fullmatch(DATE_PATTERN, text):
                     raise ValueError
                 return Literal(text, datatype=NamedNode(XSD + "date"))
             if self.type == "iri":
-                parts = urlsplit(text)
-                if not (parts.scheme in ("http", "https") and parts.netloc) or any(c in text for c in '<>" {}|\\^`'):
+                if not re.fullmatch(IRI_PATTERN, text):
                     raise ValueError
                 return NamedNode(text)
             return Literal(text)
