@@ -304,6 +304,7 @@ class RemoteBackend:
     aggregate, ORDER BY over inline data), and that would run unbounded in
     the API process. Answers are read as a stream, cut at the row cap and at
     the time limit.
+
     Nothing is asked of the server when the app starts: an endpoint that is
     down answers 503 until it is back, and then 200 again.
     """

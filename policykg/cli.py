@@ -1,4 +1,4 @@
-"""``policykg``: build, validate, query and serve the graph from the command line.
+"""``policykg``: build, validate, query, serve and load the graph from the command line.
 
 The build, validation and server stages are imported inside their commands,
 so ``policykg query`` starts without loading the parsers, pySHACL or FastAPI.
@@ -12,6 +12,7 @@ traceback: the message already names the file, line or shape to look at.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import unicodedata
 from collections.abc import Callable, Sequence
@@ -212,18 +213,61 @@ def format_table(solutions: QuerySolutions) -> str:
 
 
 # --------------------------------------------------------------------------- serve
+# `policykg serve` options and the settings they override (each also read from POLICYKG_<NAME>).
+SERVE_OPTIONS = {"endpoint": "--endpoint", "query_timeout": "--timeout", "max_rows": "--max-rows",
+                 "workers": "--workers", "data": "--data"}
+
+
+def serve_settings(args: argparse.Namespace):
+    """:class:`Settings` from the ``POLICYKG_*`` environment, the options given overriding it."""
+    from pydantic import ValidationError
+
+    from policykg.api.settings import Settings
+
+    overrides = {"endpoint": args.endpoint, "query_timeout": args.timeout, "max_rows": args.max_rows,
+                 "workers": args.workers}
+    if args.data is not None:
+        overrides["data"] = args.data
+    elif args.out is not None:
+        overrides["data"] = args.out / TRIG_NAME
+    try:
+        return Settings(**{name: value for name, value in overrides.items() if value is not None})
+    except ValidationError as error:
+        problems = []
+        for problem in error.errors():
+            name = str(problem["loc"][0]) if problem.get("loc") else "?"
+            where = SERVE_OPTIONS.get(name, f"--{name.replace('_', '-')}")
+            problems.append(f"{where} (or POLICYKG_{name.upper()}): {problem['msg']}")
+        raise PolicyKGError("invalid setting: " + "; ".join(problems)) from None
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from policykg.api.app import create_app
 
-    path = args.data or args.out / TRIG_NAME
-    if not path.is_file():
-        if args.data:
-            raise PolicyKGError(f"{path}: no such file")
-        print(f"{path} not built yet: building first", file=sys.stderr)
-        cmd_build(argparse.Namespace(out=args.out, check_owl=False))
-    uvicorn.run(create_app(path), host=args.host, port=args.port)
+    settings = serve_settings(args)
+    if settings.endpoint:
+        print(f"serving the remote SPARQL endpoint {settings.endpoint} (no local build is used)", file=sys.stderr)
+    elif not settings.data.is_file():
+        if args.data is not None or (args.out is None and "POLICYKG_DATA" in os.environ):
+            raise PolicyKGError(f"{settings.data}: no such file")
+        out = settings.data.parent
+        print(f"{settings.data} not built yet: building first", file=sys.stderr)
+        cmd_build(argparse.Namespace(out=out, check_owl=False))
+    uvicorn.run(create_app(settings), host=args.host, port=args.port)
+    return 0
+
+
+# --------------------------------------------------------------------------- load
+def cmd_load(args: argparse.Namespace) -> int:
+    from policykg.api.graph_store import format_report, load
+
+    endpoint = args.endpoint or os.environ.get("POLICYKG_ENDPOINT")
+    if not endpoint:
+        raise PolicyKGError("give the server's query endpoint: --endpoint URL (or set POLICYKG_ENDPOINT)")
+    report = load(args.data, endpoint, args.store, timeout=args.timeout)
+    print(format_report(report), end="")
     return 0
 
 
@@ -254,12 +298,43 @@ def parser() -> argparse.ArgumentParser:
     query.add_argument("--data", type=Path, default=DEFAULT_OUT / TRIG_NAME, help="default: dist/policykg.trig")
     query.set_defaults(run=cmd_query)
 
-    serve = commands.add_parser("serve", help="serve SPARQL and resource pages over HTTP (builds first if needed)")
+    serve = commands.add_parser(
+        "serve", help="serve SPARQL, named queries and resource pages over HTTP (builds first if needed)",
+        description="Serve the API over the embedded store (built first if OUT has no build) or, with "
+                    "--endpoint, over a remote SPARQL server (no local build needed; load it with "
+                    "`policykg load`). Options override the POLICYKG_* environment variables.")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--out", type=Path, default=DEFAULT_OUT, help="folder of a build (default: dist)")
-    serve.add_argument("--data", type=Path, help="a TriG file to serve instead of OUT/policykg.trig")
+    serve.add_argument("--out", type=Path, help="folder of a build (default: dist)")
+    serve.add_argument("--data", type=Path, help="a TriG file to serve instead of OUT/policykg.trig (env POLICYKG_DATA)")
+    serve.add_argument("--endpoint", metavar="URL",
+                       help="a remote SPARQL 1.1 query endpoint to serve instead of the embedded store, e.g. "
+                            "http://127.0.0.1:7878/query (env POLICYKG_ENDPOINT); its default graph must be the "
+                            "union of the named graphs (oxigraph serve --union-default-graph)")
+    serve.add_argument("--timeout", type=float, metavar="SECONDS",
+                       help="seconds a /sparql query may run (default 10; env POLICYKG_QUERY_TIMEOUT)")
+    serve.add_argument("--max-rows", type=int, metavar="N",
+                       help="rows (or triples) a /sparql answer carries at most (default 100000; env POLICYKG_MAX_ROWS)")
+    serve.add_argument("--workers", type=int, metavar="N",
+                       help="worker processes for /sparql queries on the embedded store (default 2; env POLICYKG_WORKERS)")
     serve.set_defaults(run=cmd_serve)
+
+    load = commands.add_parser(
+        "load", help="push the built graph to a SPARQL server (Graph Store Protocol) and check the counts",
+        description="PUT every named graph of the built TriG file to the server's SPARQL 1.1 Graph Store "
+                    "endpoint (replacing each graph), then count the triples of each graph through the query "
+                    "endpoint and compare them with the file.")
+    load.add_argument("--endpoint", metavar="URL",
+                      help="the server's SPARQL query endpoint, where the counts are checked, e.g. "
+                           "http://127.0.0.1:7878/query (default: env POLICYKG_ENDPOINT)")
+    load.add_argument("--store", metavar="URL",
+                      help="its Graph Store Protocol endpoint; default: derived the Oxigraph way, …/query -> "
+                           "…/store (…/sparql -> …/store is a guess). Fuseki serves it at /DATASET/data and "
+                           "Virtuoso at /sparql-graph-crud: pass --store there")
+    load.add_argument("--data", type=Path, default=DEFAULT_OUT / TRIG_NAME, help="default: dist/policykg.trig")
+    load.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS",
+                      help="seconds to wait for each request (default 60)")
+    load.set_defaults(run=cmd_load)
     return root
 
 

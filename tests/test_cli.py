@@ -166,3 +166,95 @@ def test_unknown_command_exits_2(capsys: pytest.CaptureFixture) -> None:
     with pytest.raises(SystemExit) as exit_:
         main(["frobnicate"])
     assert exit_.value.code == 2
+
+
+# --------------------------------------------------------------------------- serve + load (no server is started)
+@pytest.fixture
+def served(monkeypatch: pytest.MonkeyPatch) -> list[dict]:
+    """What `policykg serve` hands to uvicorn, instead of serving it."""
+    calls: list[dict] = []
+    monkeypatch.setattr("uvicorn.run", lambda app, **options: calls.append({"app": app, **options}))
+    for name in ("POLICYKG_ENDPOINT", "POLICYKG_DATA", "POLICYKG_QUERY_TIMEOUT", "POLICYKG_MAX_ROWS", "POLICYKG_WORKERS"):
+        monkeypatch.delenv(name, raising=False)
+    return calls
+
+
+@pytest.fixture
+def no_build(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(args) -> int:
+        raise AssertionError("serve built the graph")
+
+    monkeypatch.setattr("policykg.cli.cmd_build", refuse)
+
+
+def test_serve_with_an_endpoint_needs_no_build(tmp_path: Path, served: list[dict], no_build, capsys) -> None:
+    from policykg.api.backend import RemoteBackend
+
+    empty = tmp_path / "empty"
+    code, _, err = run(capsys, "serve", "--endpoint", "http://127.0.0.1:9/query", "--timeout", "3", "--max-rows", "7",
+                       "--workers", "1", "--out", str(empty), "--port", "8123")
+    assert code == 0, err
+    [call] = served
+    services = call["app"].state.services
+    try:
+        assert isinstance(services.backend, RemoteBackend)
+        settings = services.settings
+        assert (settings.endpoint, settings.query_timeout, settings.max_rows, settings.workers) == (
+            "http://127.0.0.1:9/query", 3.0, 7, 1)
+        assert call["port"] == 8123 and call["host"] == "127.0.0.1"
+        assert not empty.exists() and "remote SPARQL endpoint" in err
+    finally:
+        services.backend.close()
+
+
+def test_serve_options_override_the_environment(served: list[dict], no_build, monkeypatch, capsys) -> None:
+    monkeypatch.setenv("POLICYKG_ENDPOINT", "http://127.0.0.1:9/sparql")
+    monkeypatch.setenv("POLICYKG_QUERY_TIMEOUT", "4")
+    monkeypatch.setenv("POLICYKG_MAX_ROWS", "50")
+    code, _, err = run(capsys, "serve", "--timeout", "2")
+    assert code == 0, err
+    services = served[0]["app"].state.services
+    services.backend.close()
+    assert services.settings.endpoint == "http://127.0.0.1:9/sparql"  # from the environment
+    assert services.settings.query_timeout == 2.0 and services.settings.max_rows == 50  # option wins; env kept
+
+
+def test_serve_builds_first_when_out_has_no_build(tmp_path: Path, served: list[dict], monkeypatch, capsys) -> None:
+    built: list[Path] = []
+    made: list = []
+    monkeypatch.setattr("policykg.cli.cmd_build", lambda args: built.append(args.out) or 0)
+    monkeypatch.setattr("policykg.api.app.create_app", lambda settings: made.append(settings) or "app")
+    code, _, err = run(capsys, "serve", "--out", str(tmp_path), "--workers", "3")
+    assert code == 0, err
+    assert built == [tmp_path] and "building first" in err
+    assert made[0].data == tmp_path / "policykg.trig" and made[0].workers == 3 and made[0].endpoint is None
+    assert served[0]["app"] == "app"
+
+
+def test_serve_a_missing_data_file_is_an_error(tmp_path: Path, served: list[dict], no_build, capsys) -> None:
+    code, _, err = run(capsys, "serve", "--data", str(tmp_path / "nothing.trig"))
+    assert code == 2 and "nothing.trig: no such file" in err and not served
+
+
+@pytest.mark.parametrize(("argv", "env", "expected"), [
+    (["--timeout", "0"], {}, "--timeout (or POLICYKG_QUERY_TIMEOUT)"),
+    (["--workers", "0"], {}, "--workers (or POLICYKG_WORKERS)"),
+    ([], {"POLICYKG_MAX_ROWS": "ten"}, "--max-rows (or POLICYKG_MAX_ROWS)"),
+])
+def test_serve_refuses_invalid_settings(argv: list[str], env: dict, expected: str, served: list[dict], no_build,
+                                         monkeypatch, capsys) -> None:
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    code, _, err = run(capsys, "serve", "--endpoint", "http://127.0.0.1:9/query", *argv)
+    assert code == 2 and expected in err and "Traceback" not in err and not served
+
+
+def test_load_needs_an_endpoint(trig: str, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    monkeypatch.delenv("POLICYKG_ENDPOINT", raising=False)
+    code, _, err = run(capsys, "load", "--data", trig)
+    assert code == 2 and "--endpoint" in err
+
+
+def test_load_reads_the_file_before_sending_anything(tmp_path: Path, capsys) -> None:
+    code, _, err = run(capsys, "load", "--endpoint", "http://127.0.0.1:9/query", "--data", str(tmp_path / "no.trig"))
+    assert code == 2 and "no.trig: no such file" in err and "127.0.0.1:9" not in err
