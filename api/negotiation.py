@@ -8,6 +8,8 @@ pyoxigraph, so the query worker processes can use it without loading the API.
 
 from __future__ import annotations
 
+import re
+
 from pyoxigraph import QueryResultsFormat, RdfFormat
 
 # Results of SELECT/ASK.
@@ -47,6 +49,50 @@ FORMAT_NAMES: dict[str, str] = {
     "tsv": "text/tab-separated-values",
     "html": "text/html",
 }
+# What ``/sparql?format=`` understands: our short names, the names other endpoints and clients
+# use (SPARQLWrapper sends ``format=xml`` for every query form unless told otherwise, and
+# ``format=tsv&format=text/tab-separated-values``), each as the Accept header it stands for.
+# "json" and "xml" name a family: results for SELECT/ASK, RDF for CONSTRUCT/DESCRIBE.
+# A value with a slash is taken as a media type (range) itself.
+SPARQL_FORMAT_NAMES: dict[str, str] = {
+    **FORMAT_NAMES,
+    "json": "application/sparql-results+json, application/ld+json",
+    "xml": "application/sparql-results+xml, application/rdf+xml",
+    "srj": "application/sparql-results+json",
+    "srx": "application/sparql-results+xml",
+    "turtle": "text/turtle",
+    "n3": "text/turtle",  # Turtle is N3 without the N3-only parts; what N3 clients read
+    "ntriples": "application/n-triples",
+    "n-triples": "application/n-triples",
+    "json-ld": "application/ld+json",
+    "rdfxml": "application/rdf+xml",
+    "rdf+xml": "application/rdf+xml",
+    "xml-rdf": "application/rdf+xml",
+}
+
+
+def format_accept(values: list[str]) -> str | None:
+    """The Accept header that ``format=`` values stand for; None when none is given (use the real header).
+
+    Raises :class:`ValueError` naming the value that is neither a known name nor a media type.
+    """
+    ranges = []
+    for value in (value.strip() for value in values):
+        if not value:
+            continue  # SPARQLWrapper sends an empty second value when its Accept is */*
+        if "/" in value:
+            if not all(_MEDIA_RANGE.fullmatch(part.split(";")[0].strip()) for part in value.split(",")):
+                raise ValueError(value)
+            ranges.append(value)
+        elif value.lower() in SPARQL_FORMAT_NAMES:
+            ranges.append(SPARQL_FORMAT_NAMES[value.lower()])
+        else:
+            raise ValueError(value)
+    return ", ".join(ranges) or None
+
+
+_MEDIA_RANGE = re.compile(r"[\w.+*-]+/[\w.+*-]+")
+
 # Media types sent with an explicit UTF-8 charset (the others are UTF-8 by definition).
 TEXT_TYPES = frozenset(
     {"text/csv", "text/tab-separated-values", "text/turtle", "application/n-triples", "text/plain", "text/html",

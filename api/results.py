@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from xml.sax.saxutils import escape, quoteattr
@@ -107,17 +108,34 @@ def to_json(table: Table) -> bytes:
     return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
+_XML_SPACE = " \t\n\r"
+
+
+def _xml_text(text: str) -> str:
+    """Element text, escaped so that every parser reads back exactly ``text``.
+
+    ``&``, ``<`` and ``>`` as usual; a carriage return anywhere, and white space
+    at either end, as character references: an XML parser turns a literal CR
+    into LF, and some SPARQL result parsers (pyoxigraph's among them) trim
+    the white space around text, which a reference survives.
+    """
+    start = len(text) - len(text.lstrip(_XML_SPACE))
+    end = max(start, len(text.rstrip(_XML_SPACE)))
+    refs = lambda part: "".join(f"&#{ord(c)};" for c in part)  # noqa: E731
+    return refs(text[:start]) + escape(text[start:end], {"\r": "&#13;"}) + refs(text[end:])
+
+
 def _xml_term(term: Term) -> str:
     if isinstance(term, NamedNode):
-        return f"<uri>{escape(term.value)}</uri>"
+        return f"<uri>{_xml_text(term.value)}</uri>"
     if isinstance(term, BlankNode):
-        return f"<bnode>{escape(term.value)}</bnode>"
+        return f"<bnode>{_xml_text(term.value)}</bnode>"
     if isinstance(term, Literal):
         if term.language:
-            return f"<literal xml:lang={quoteattr(term.language)}>{escape(term.value)}</literal>"
+            return f"<literal xml:lang={quoteattr(term.language)}>{_xml_text(term.value)}</literal>"
         if term.datatype.value != XSD_STRING:
-            return f"<literal datatype={quoteattr(term.datatype.value)}>{escape(term.value)}</literal>"
-        return f"<literal>{escape(term.value)}</literal>"
+            return f"<literal datatype={quoteattr(term.datatype.value)}>{_xml_text(term.value)}</literal>"
+        return f"<literal>{_xml_text(term.value)}</literal>"
     return (f"<triple><subject>{_xml_term(term.subject)}</subject><predicate>{_xml_term(term.predicate)}</predicate>"
             f"<object>{_xml_term(term.object)}</object></triple>")
 
@@ -145,7 +163,8 @@ def _csv_cell(term: Term | None) -> str:
         return f"_:{term.value}"
     if isinstance(term, (NamedNode, Literal)):
         return term.value
-    return str(term)
+    # a triple term (RDF 1.2): its three cells joined by spaces, as pyoxigraph writes it
+    return " ".join(_csv_cell(part) for part in (term.subject, term.predicate, term.object))
 
 
 def to_csv(table: Table) -> bytes:
@@ -161,18 +180,27 @@ def to_csv(table: Table) -> bytes:
 def _tsv_cell(term: Term | None) -> str:
     if term is None:
         return ""
-    if isinstance(term, Literal) and term.datatype.value in INTEGER_TYPES | {XSD + "decimal", XSD + "double"}:
-        return str(term) if not _plain_number(term) else term.value
+    if isinstance(term, Triple):  # RDF 1.2 triple term syntax (str() of a Triple leaves out the brackets)
+        return "<<( " + " ".join(_tsv_cell(part) for part in (term.subject, term.predicate, term.object)) + " )>>"
+    if isinstance(term, Literal):
+        if _plain_number(term):
+            return term.value
+        if term.datatype.value == XSD + "boolean" and term.value in ("true", "false"):
+            return term.value
     return str(term)  # N-Triples syntax, as the TSV format asks
 
 
+_TURTLE_INTEGER = re.compile(r"[+-]?[0-9]+")
+_TURTLE_DECIMAL = re.compile(r"[+-]?[0-9]*\.[0-9]+")
+
+
 def _plain_number(term: Literal) -> bool:
-    """Whether a numeric literal may be written bare in TSV (its lexical form is canonical Turtle)."""
+    """Whether a numeric literal may be written bare in TSV (its lexical form reads back as the same literal)."""
     datatype = term.datatype.value
-    if datatype in INTEGER_TYPES:
-        return datatype == XSD + "integer" and term.value.lstrip("+-").isdigit()
+    if datatype == XSD + "integer":
+        return _TURTLE_INTEGER.fullmatch(term.value) is not None
     if datatype == XSD + "decimal":
-        return "." in term.value and term.value.replace(".", "", 1).lstrip("+-").isdigit()
+        return _TURTLE_DECIMAL.fullmatch(term.value) is not None
     return False
 
 

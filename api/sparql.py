@@ -1,10 +1,15 @@
 """``/sparql``: the SPARQL 1.1 Protocol, read-only, on whichever backend is configured.
 
-* GET with ``query=``; POST form-encoded or ``application/sparql-query``;
-  ``default-graph-uri`` and ``named-graph-uri`` (repeatable) set the dataset,
-  else the default graph is the union of all graphs;
+* GET with ``query=``; POST form-encoded or ``application/sparql-query``
+  (UTF-8 only; another body type answers 415);
+* ``default-graph-uri`` and ``named-graph-uri`` (repeatable) are the whole
+  dataset, overriding the query's ``FROM``/``FROM NAMED`` (given only one of
+  them, the other part is empty); without them the query's own ``FROM``
+  counts, and without that the default graph is the union of all graphs;
+  relative IRIs resolve against ``https://w3id.org/policykg/id/``;
 * SELECT/ASK as JSON, XML, CSV or TSV; CONSTRUCT/DESCRIBE as Turtle,
-  N-Triples, JSON-LD or RDF/XML, by ``Accept`` (or ``?format=``);
+  N-Triples, JSON-LD or RDF/XML, by ``Accept`` (or ``format=``, which also
+  takes the names SPARQLWrapper and other clients send);
 * updates answer 400 (``update=`` or an update in ``query=``), as do
   SERVICE and LOAD, before anything runs; a syntax error answers 400 with the
   parser's line and column; a query over the time limit is stopped (its
@@ -25,8 +30,15 @@ from starlette.concurrency import run_in_threadpool
 from policykg.api.backend import SparqlRequest
 from policykg.api.deps import ServicesDep
 from policykg.api.errors import ERROR_RESPONSES, ApiError
-from policykg.api.negotiation import FORMAT_NAMES, GRAPH_FORMATS, RESULT_FORMATS, content_type, negotiate
-from policykg.api.sparql_guard import OUTPUT_PREFIXES, QueryRefused, check_size
+from policykg.api.negotiation import (
+    GRAPH_FORMATS,
+    RESULT_FORMATS,
+    SPARQL_FORMAT_NAMES,
+    content_type,
+    format_accept,
+    negotiate,
+)
+from policykg.api.sparql_guard import MAX_QUERY_BYTES, QueryRefused, QueryTooLarge, check_size
 from policykg.errors import QueryError
 
 router = APIRouter(tags=["sparql"])
@@ -46,8 +58,9 @@ _QUERY_PARAMETERS = [
     {"name": "named-graph-uri", "in": "query", "required": False,
      "schema": {"type": "array", "items": {"type": "string"}}, "style": "form", "explode": True,
      "description": "the named graphs GRAPH ?g may range over (else: all)"},
-    {"name": "format", "in": "query", "required": False, "schema": {"type": "string", "enum": sorted(FORMAT_NAMES)},
-     "description": "a result format instead of the Accept header (json, xml, csv, tsv, ttl, nt, jsonld, rdf)"},
+    {"name": "format", "in": "query", "required": False, "schema": {"type": "string"},
+     "description": "a result format instead of the Accept header: json, xml, csv, tsv, ttl, nt, jsonld, rdf "
+                    "(json and xml fit every query form), other common names, or a media type"},
 ]
 _MEDIA = {"schema": {"type": "string"}}
 _RESPONSES = {
@@ -71,6 +84,7 @@ def protocol_request(params: dict[str, list[str]], body_query: str | None = None
     queries = ([body_query] if body_query is not None else []) + params.get("query", [])
     if len(queries) != 1:
         raise QueryError("give exactly one query (the `query` parameter, or an application/sparql-query body)")
+    check_size(queries[0])
     for iri in params.get("default-graph-uri", []) + params.get("named-graph-uri", []):
         try:
             NamedNode(iri)
@@ -86,28 +100,68 @@ def _decode(raw: bytes, what: str) -> str:
         raise QueryError(f"the {what} is not UTF-8 (byte {error.start}); send UTF-8 text") from None
 
 
-async def read_request(request: Request) -> SparqlRequest | None:
-    """GET parameters, a form body or a direct query body, as the protocol allows; None: no query at all."""
+async def read_request(request: Request) -> tuple[SparqlRequest | None, dict[str, list[str]]]:
+    """GET parameters, a form body or a direct query body, as the protocol allows, and all the parameters.
+
+    The request is None when there is no query at all (GET: the service description).
+    """
     raw_query = request.scope.get("query_string", b"")
-    check_size(raw_query)
+    _check_encoded_size(len(raw_query), encoded=True)
     params = _parse_form(_decode(raw_query, "query string"), "query string")
     if request.method == "GET":
         if "query" not in params and "update" not in params:
-            return None
-        return protocol_request(params)
-    content_type_header = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type_header == SPARQL_UPDATE:
+            return None, params
+        return protocol_request(params), params
+    media, charset = _content_type(request.headers.get("content-type", ""))
+    if media == SPARQL_UPDATE or "update" in params:
         raise QueryRefused("SPARQL Update is refused: the graph is read-only")
-    if content_type_header not in (FORM, SPARQL_QUERY):
-        raise UnsupportedMedia(content_type_header)
-    body = await request.body()
-    check_size(body)
+    if media not in (FORM, SPARQL_QUERY):
+        raise UnsupportedMedia(media)
+    if charset not in (None, "utf-8", "utf8", "us-ascii"):
+        raise QueryError(f"the request body is declared {charset}; the SPARQL protocol takes UTF-8 only")
+    body = await _read_body(request, encoded=media == FORM)
     text = _decode(body, "request body")
-    if content_type_header == FORM:
+    if media == FORM:
         for name, values in _parse_form(text, "form body").items():
             params.setdefault(name, []).extend(values)
-        return protocol_request(params)
-    return protocol_request(params, body_query=text)
+        return protocol_request(params), params
+    return protocol_request(params, body_query=text), params
+
+
+def _check_encoded_size(size: int, encoded: bool) -> None:
+    """Refuse a body or query string that cannot hold a query under the limit.
+
+    Percent-encoding writes a byte in up to three, so an encoded form or URL
+    may be three times the limit; the query in it is checked exactly (413 too)
+    once decoded, before any worker sees it.
+    """
+    limit = MAX_QUERY_BYTES * 3 + 4096 if encoded else MAX_QUERY_BYTES
+    if size > limit:
+        raise QueryTooLarge(f"the request is {size:,} bytes; the limit for a query is {MAX_QUERY_BYTES:,} bytes")
+
+
+async def _read_body(request: Request, encoded: bool) -> bytes:
+    """The body, read only as far as the size limit allows (a declared Content-Length over it is refused unread)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit():
+        _check_encoded_size(int(declared), encoded)
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        _check_encoded_size(size, encoded)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _content_type(header: str) -> tuple[str, str | None]:
+    """The media type of a Content-Type header (lower case) and its charset parameter, if any."""
+    media, *parameters = [part.strip() for part in header.split(";")]
+    charset = None
+    for parameter in parameters:
+        name, _, value = parameter.partition("=")
+        if name.strip().lower() == "charset":
+            charset = value.strip().strip('"').lower()
+    return media.lower(), charset
 
 
 def _parse_form(text: str, what: str) -> dict[str, list[str]]:
@@ -117,14 +171,14 @@ def _parse_form(text: str, what: str) -> dict[str, list[str]]:
         raise QueryError(f"the {what} has percent-encoded bytes that are not UTF-8 (byte {error.start})") from None
 
 
-def _accept(request: Request) -> str | None:
-    """``?format=`` wins over the Accept header (a link cannot set headers)."""
-    name = request.query_params.get("format")
-    if name is not None:
-        if name not in FORMAT_NAMES:
-            raise ApiError(400, f"format={name!r} is not one of {', '.join(sorted(FORMAT_NAMES))}")
-        return FORMAT_NAMES[name]
-    return request.headers.get("accept")
+def _accept(request: Request, params: dict[str, list[str]]) -> str | None:
+    """``format=`` (in the URL or the form body) wins over the Accept header (a link cannot set headers)."""
+    try:
+        accept = format_accept(params.get("format", []))
+    except ValueError as error:
+        raise ApiError(400, f"format={str(error)!r} is neither a media type nor one of "
+                            f"{', '.join(sorted(SPARQL_FORMAT_NAMES))}") from None
+    return accept if accept is not None else request.headers.get("accept")
 
 
 @router.api_route(
@@ -136,8 +190,8 @@ def _accept(request: Request) -> str | None:
     }}},
 )
 async def sparql_endpoint(request: Request, services: ServicesDep) -> Response:
-    accept = _accept(request)
-    sparql_request = await read_request(request)
+    sparql_request, params = await read_request(request)
+    accept = _accept(request, params)
     if sparql_request is None:
         return service_description(request, accept)
     answer = await run_in_threadpool(services.backend.protocol, sparql_request, accept)
