@@ -25,7 +25,8 @@ from pydantic import BaseModel
 
 import policykg
 from policykg.api import analytics, entities, relations, sparql
-from policykg.api.backend import open_backend
+from policykg.api.backend import EmbeddedBackend, open_backend
+from policykg.api.cache import AnswerCache, build_tag
 from policykg.api.deps import Services, ServicesDep
 from policykg.api.errors import install_handlers
 from policykg.api.named import add_named_query_routes
@@ -94,8 +95,10 @@ def create_app(settings: Settings | Path | str | None = None) -> FastAPI:
     app = FastAPI(title="policykg", version=policykg.__version__, description=__doc__, lifespan=lifespan)
     app.state.services = services
     install_handlers(app)
+    if isinstance(backend, EmbeddedBackend) and settings.answer_cache:  # inside CORS: its headers are per request
+        app.add_middleware(AnswerCache, tag=build_tag(settings.data), max_entries=settings.answer_cache)
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET"], allow_headers=["*"],
-                       expose_headers=["Link", "Vary", "Content-Location", "X-SPARQL-MaxRows", "X-Incoming-Truncated"])
+                       expose_headers=["Link", "Vary", "ETag", "Content-Location", "X-SPARQL-MaxRows", "X-Incoming-Truncated"])
     for router in (index, sparql.router, named_router):
         app.include_router(router)
     add_named_query_routes(app, queries)
