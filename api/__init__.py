@@ -1,7 +1,10 @@
-"""The HTTP face of the graph: a small FastAPI app over a pyoxigraph Store.
+"""The HTTP face of the graph: one FastAPI app (``app.create_app(settings)``), see docs/api.md.
 
-``app.create_app(trig_path)`` loads the built ``dist/policykg.trig`` once and
-serves the SPARQL 1.1 protocol (read-only) and one Turtle page per resource.
-``sparql_guard`` holds the checks every user query passes first; the CLI's
-``query`` command uses the same module, so both refuse the same things.
+Routers: ``sparql`` (the SPARQL 1.1 Protocol), ``named`` (named queries as
+REST), ``relations`` (items, populations, bodies, indicators, search),
+``entities`` (dereferenceable resources), ``analytics`` (networkx). Queries
+run through ``backend`` (the embedded store, with user queries in the
+killable workers of ``pool``/``worker``, or a remote SPARQL server);
+``sparql_guard`` holds the checks every user query passes first, shared with
+the CLI's ``query`` command.
 """

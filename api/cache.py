@@ -70,7 +70,8 @@ class AnswerCache:
         if cached is not None:
             self.entries.move_to_end(key)
             start, body = cached
-            await send(start)
+            # a fresh message each time: outer middleware (CORS) edits the headers of what it is sent
+            await send({**start, "headers": list(start["headers"])})
             await send({"type": "http.response.body", "body": body})
             return
         await self.app(scope, receive, self._recording(key, etag, send))
@@ -82,7 +83,7 @@ class AnswerCache:
             if message["type"] == "http.response.start":
                 if message["status"] == 200:
                     message = {**message, "headers": [*message.get("headers", []), (b"etag", etag)]}
-                    state["start"] = message
+                    state["start"] = {**message, "headers": list(message["headers"])}
             elif message["type"] == "http.response.body" and state["start"] is not None:
                 state["chunks"].append(message.get("body", b""))
                 state["size"] += len(message.get("body", b""))

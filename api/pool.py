@@ -42,13 +42,19 @@ class QueryPool:
         self.name = name
         self.timeout = timeout
         self.workers = workers
-        self._pool = ProcessPool(
-            max_workers=workers, initializer=worker.open_store, initargs=(trig_path,), context=_CONTEXT
+        self.trig_path = trig_path
+        self._pool = self._start()
+
+    def _start(self) -> ProcessPool:
+        return ProcessPool(
+            max_workers=self.workers, initializer=worker.open_store, initargs=(self.trig_path,), context=_CONTEXT
         )
 
     def call(self, function: Callable[..., Any], *args: Any, timeout: float | None = None) -> Any:
         """Run ``function(*args)`` in a worker; raise :class:`QueryTimeout` if it takes longer than the limit."""
         limit = self.timeout if timeout is None else timeout
+        if not self._pool.active:  # closed by an earlier shutdown of the app (a test client, a reload): reopen
+            self._pool = self._start()
         future = self._pool.schedule(function, args=args, timeout=limit)
         try:
             return future.result()

@@ -166,6 +166,22 @@ def _names(rows: dict[str, dict[str, Any]]) -> dict[str, str]:
     return names
 
 
+def _lookup(table: dict[str, dict[str, Any]], slug: str, kind: str, listing: str) -> dict[str, Any]:
+    """The row of ``slug``, or a 404 naming the listing route with close matches."""
+    if slug not in table:
+        raise NotFound(f"no {kind} {slug!r}; see {listing}", close_matches=_close(slug, _names(table)))
+    return table[slug]
+
+
+def _item_entry(grouped: dict[int, dict[str, Any]], hit: dict[str, Any], titles: dict[int, dict[str, Any]],
+                **collections: Any) -> dict[str, Any]:
+    """The per-item group a hit of an items-by-X query belongs to (made on its first hit)."""
+    number = hit["item_number"]
+    return grouped.setdefault(number, {
+        "number": number, "iri": hit["item"], "path": path_of(hit["item"]), "title_zh": hit["item_label"],
+        "title_en": titles.get(number, {}).get("title_en"), **collections})
+
+
 # --------------------------------------------------------------------------- /items
 class ItemSummary(BaseModel):
     number: int = Field(description="item number, 1-46")
@@ -601,19 +617,13 @@ def population_items(
     slug: Annotated[str, Path(description="the population's slug, e.g. couriers (see /populations)")],
     salience: Annotated[Salience | None, Query(description="only links of this salience")] = None,
 ) -> PopulationItems:
-    populations = _populations(services)
-    if slug not in populations:
-        raise NotFound(f"no population {slug!r}; see /populations", close_matches=_close(slug, _names(populations)))
-    row = populations[slug]
+    row = _lookup(_populations(services), slug, "population", "/populations")
     salience_iri = {name: iri for iri, name in SALIENCE.items()}.get(salience) if salience else None
     rows = services.run("items-serving-population", population=row["population"], salience=salience_iri).values()
     titles = _item_titles(services)
     grouped: dict[int, dict[str, Any]] = {}
     for hit in rows:
-        number = hit["item_number"]
-        entry = grouped.setdefault(number, {
-            "number": number, "iri": hit["item"], "path": path_of(hit["item"]), "title_zh": hit["item_label"],
-            "title_en": titles.get(number, {}).get("title_en"), "populations": {}, "evidence": []})
+        entry = _item_entry(grouped, hit, titles, populations={}, evidence=[])
         level = SALIENCE[hit["salience"]]
         matched = slug_of(hit["matched"])
         entry["populations"][matched] = MatchedPopulation(slug=matched, label_zh=hit["matched_label"], salience=level)
@@ -719,18 +729,13 @@ def body_items(
     role: Annotated[Role | None, Query(description="only this role")] = None,
 ) -> BodyItems:
     bodies = _bodies(services)
-    if slug not in bodies:
-        raise NotFound(f"no body {slug!r}; see /bodies", close_matches=_close(slug, _names(bodies)))
-    row = bodies[slug]
+    row = _lookup(bodies, slug, "body", "/bodies")
     role_iri = {name: iri for iri, name in ROLES.items()}.get(role) if role else None
     rows = services.run("items-by-body", body=row["body"], role=role_iri).values()
     titles = _item_titles(services)
     grouped: dict[int, dict[str, Any]] = {}
     for hit in rows:
-        number = hit["item_number"]
-        entry = grouped.setdefault(number, {
-            "number": number, "iri": hit["item"], "path": path_of(hit["item"]), "title_zh": hit["item_label"],
-            "title_en": titles.get(number, {}).get("title_en"), "roles": [], "evidence": []})
+        entry = _item_entry(grouped, hit, titles, roles=[], evidence=[])
         hit_role = ROLES[hit["role"]]
         if hit_role not in entry["roles"]:
             entry["roles"].append(hit_role)

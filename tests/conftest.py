@@ -96,3 +96,19 @@ def live_api(dist_dir: Path):
     env = {"POLICYKG_DATA": str(dist_dir / "policykg.trig"), "POLICYKG_QUERY_TIMEOUT": "3"}
     with policykg_server(env) as base:
         yield base
+
+
+@pytest.fixture(scope="session")
+def store(dist_dir: Path):
+    """The session's build in an in-memory pyoxigraph store (what ``policykg query`` uses)."""
+    from policykg.api.sparql_guard import load_store
+
+    return load_store(dist_dir / "policykg.trig")
+
+
+@pytest.fixture(scope="session")
+def queries():
+    """The named queries of ``queries/``, by name."""
+    from policykg.queries import named_queries
+
+    return named_queries()

@@ -2,24 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 from pyoxigraph import QuerySolutions
 
-from policykg.api.sparql_guard import load_store, run_query
+from policykg.api.sparql_guard import run_query
 from policykg.errors import QueryError
-from policykg.queries import named_queries, parse_named_query
-
-
-@pytest.fixture(scope="module")
-def store(dist_dir: Path):
-    return load_store(dist_dir / "policykg.trig")
-
-
-@pytest.fixture(scope="module")
-def queries():
-    return named_queries()
+from policykg.queries import parse_named_query
 
 
 def rows(store, query, **values) -> list[dict[str, str]]:

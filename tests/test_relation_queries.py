@@ -7,31 +7,19 @@ block opening the top-level WHERE group) and must answer the same.
 from __future__ import annotations
 
 from collections import Counter
-from pathlib import Path
 
 import pytest
 import yaml
 from pyoxigraph import QuerySolutions
 
 from policykg.api.backend import bind_values
-from policykg.api.sparql_guard import load_store, run_query
-from policykg.queries import named_queries
+from policykg.api.sparql_guard import run_query
 from policykg.resources import data_dir
 
 POL = "https://w3id.org/policykg/ontology#"
 ID = "https://w3id.org/policykg/id/"
 NEW_QUERIES = ["chapters", "item-link-counts", "item-detail", "item-populations", "item-bodies", "item-mentions",
                "item-variants", "item-observations", "populations", "bodies", "search"]
-
-
-@pytest.fixture(scope="module")
-def store(dist_dir: Path):
-    return load_store(dist_dir / "policykg.trig")
-
-
-@pytest.fixture(scope="module")
-def queries():
-    return named_queries()
 
 
 def rows(store, query, **values) -> list[dict[str, str | None]]:

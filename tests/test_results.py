@@ -15,14 +15,13 @@ from __future__ import annotations
 import csv
 import io
 import json
-from pathlib import Path
 
 import pytest
 from pyoxigraph import BlankNode, QueryBoolean, QueryResultsFormat, Store, Triple, parse_query_results
 
 from policykg.api import worker
 from policykg.api.results import SERIALISERS, Table, to_csv, to_tsv, to_xml
-from policykg.api.sparql_guard import load_store, run_query
+from policykg.api.sparql_guard import run_query
 
 MEDIA = {
     QueryResultsFormat.JSON: "application/sparql-results+json",
@@ -63,11 +62,6 @@ QUERIES = {
                     '{ BIND(TRIPLE(BNODE("x"), <urn:b>, <<( <urn:s> <urn:p> 1 )>>) AS ?t) } }',
 }
 RESULT_FORMATS = [QueryResultsFormat.JSON, QueryResultsFormat.XML, QueryResultsFormat.TSV]
-
-
-@pytest.fixture(scope="module")
-def store(dist_dir: Path) -> Store:
-    return load_store(dist_dir / "policykg.trig")
 
 
 def ours(store: Store, query: str, result_format: QueryResultsFormat) -> bytes:
