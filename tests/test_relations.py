@@ -371,3 +371,32 @@ def test_the_routes_are_documented(client):
         assert {"200", "404", "422"} <= set(operation["responses"]), path
         assert "$ref" in str(operation["responses"]["200"]["content"]["application/json"]["schema"]), path
         assert "relationships" in operation["tags"]
+
+
+# --------------------------------------------------------------------------- injection through REST
+INJECTIONS = [
+    '快递" ) } SELECT * WHERE { ?s ?p ?o } #',
+    "快递' . ?s ?p ?o } #",
+    "} UNION { ?s ?p ?o",
+    "\\u0022) } DROP ALL #",
+]
+
+
+@pytest.mark.parametrize("text", INJECTIONS)
+def test_a_string_parameter_cannot_change_the_query(api, text: str) -> None:
+    """The value is bound as one literal: a search for query syntax finds nothing and runs nothing else."""
+    response = api.get("/search", params={"q": text})
+    assert response.status_code == 200
+    assert response.json()["total"] == 0
+    rows = api.get("/queries/search", params={"q": text}).json()["rows"]
+    assert rows == []
+
+
+@pytest.mark.parametrize("value", [
+    "https://w3id.org/policykg/id/population/couriers> } ?s ?p ?o {",
+    "https://w3id.org/policykg/id/population/couriers>%20UNION",
+    'https://w3id.org/policykg/id/population/couriers" .',
+])
+def test_an_iri_parameter_must_be_one_iri(api, value: str) -> None:
+    response = api.get("/queries/items-serving-population", params={"population": value})
+    assert response.status_code in (400, 422) and "population" in response.json()["error"]
