@@ -38,13 +38,12 @@ from pyoxigraph import (
     QueryResultsFormat,
     parse,
     parse_query_results,
-    serialize,
 )
 
 from policykg.api import worker
-from policykg.api.negotiation import GRAPH_FORMATS, RESULT_FORMATS, negotiate
+from policykg.api.negotiation import GRAPH_FORMATS, RESULT_FORMATS, choose
 from policykg.api.pool import QueryPool, QueryTimeout
-from policykg.api.results import SERIALISERS, Answer, Table, Term
+from policykg.api.results import Answer, Table, Term, graph_answer, results_answer
 from policykg.api.settings import Settings
 from policykg.api.sparql_guard import (
     DEFAULT_PREFIXES,
@@ -428,26 +427,16 @@ class RemoteBackend:
         text, shift = self.prepare(request.query)
         form = query_form(text)
         graph_form = form is not None and form[0] in ("CONSTRUCT", "DESCRIBE")
-        offered = GRAPH_FORMATS if graph_form else RESULT_FORMATS
-        if negotiate(accept, offered) is None:  # refused before the server is asked
-            raise worker.NotAcceptable(list(offered))
+        choose(accept, GRAPH_FORMATS if graph_form else RESULT_FORMATS)  # refused before the server is asked
         max_rows = self.settings.max_rows
         with self._answer(text, self.settings.query_timeout, request.default_graph_uri,
                           request.named_graph_uri, shift) as (media, body):
             if media in GRAPH_FORMATS:
-                chosen = negotiate(accept, GRAPH_FORMATS)
-                if chosen is None:
-                    raise worker.NotAcceptable(list(GRAPH_FORMATS))
                 triples = self._triples(media, body, max_rows)
-                kept = sorted(triples[:max_rows], key=str)
-                data = serialize(kept, format=GRAPH_FORMATS[chosen], prefixes=OUTPUT_PREFIXES) or b""
-                return Answer(chosen, data, truncated=len(triples) > max_rows, rows=len(kept))
-            chosen = negotiate(accept, RESULT_FORMATS)
-            if chosen is None:
-                raise worker.NotAcceptable(list(RESULT_FORMATS))
+                return graph_answer(triples, choose(accept, GRAPH_FORMATS), max_rows, OUTPUT_PREFIXES)
+            chosen = choose(accept, RESULT_FORMATS)
             table = self._table(media, body, max_rows)
-        return Answer(chosen, SERIALISERS[RESULT_FORMATS[chosen]](table), truncated=table.truncated,
-                      rows=len(table.rows))
+        return results_answer(table, chosen)
 
     def quads(self, iri: str, inbound: bool = False) -> list[Quad]:
         node = NamedNode(iri)

@@ -52,7 +52,8 @@ from starlette.convertors import Convertor, register_url_convertor
 
 from policykg.api.deps import Services, ServicesDep
 from policykg.api.errors import ERROR_RESPONSES, ApiError, NotFound
-from policykg.api.negotiation import FORMAT_NAMES, QUAD_FORMATS, content_type, negotiate
+from policykg.api import negotiation
+from policykg.api.negotiation import FORMAT_NAMES, QUAD_FORMATS, content_type
 from policykg.api.sparql_guard import OUTPUT_PREFIXES
 from policykg.namespaces import DATASET, ID, ONTOLOGY_IRI, POL, PREFIXES, VOID
 from policykg.resources import ontology_file
@@ -142,12 +143,7 @@ def choose(request: Request, offered: dict[str, RdfFormat | None], name: str | N
             names = ", ".join(SHORT_NAMES[m] for m in offered)
             raise ApiError(400, f"format={name!r} is not offered here; use one of {names}", supported=list(offered))
         return media
-    accept = request.headers.get("accept")
-    media = negotiate(accept, offered)
-    if media is None:
-        raise ApiError(406, f"none of the media types in Accept ({(accept or '')[:200]}) is offered here; "
-                            "ask for one of the supported types, or use ?format=", supported=list(offered))
-    return media
+    return negotiation.choose(request.headers.get("accept"), offered, hint="; or use ?format=")
 
 
 def base_url(services: Services) -> str:

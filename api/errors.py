@@ -20,8 +20,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from policykg.api.backend import BackendUnavailable
 from policykg.api.pool import QueryTimeout, WorkerCrashed
+from policykg.api.negotiation import NotAcceptable
 from policykg.api.sparql_guard import QueryRefused, QueryTooLarge
-from policykg.api.worker import NotAcceptable
 from policykg.errors import PolicyKGError, QueryError
 
 log = logging.getLogger("policykg.api")

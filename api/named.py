@@ -23,8 +23,8 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from policykg.api.deps import Services, ServicesDep
-from policykg.api.errors import ERROR_RESPONSES, ApiError
-from policykg.api.negotiation import RESULT_FORMATS, content_type, negotiate
+from policykg.api.errors import ERROR_RESPONSES
+from policykg.api.negotiation import RESULT_FORMATS, choose, content_type
 from policykg.api.results import SERIALISERS
 from policykg.queries import DATE_PATTERN, IRI_PATTERN, NamedQuery, Parameter
 
@@ -102,9 +102,7 @@ def _endpoint(named: NamedQuery):
 
     async def run_named_query(request: Request, **values: Any) -> Response:
         services: Services = request.app.state.services
-        media = negotiate(request.headers.get("accept"), OFFERED)
-        if media is None:
-            raise ApiError(406, "no acceptable format for query results", supported=OFFERED)
+        media = choose(request.headers.get("accept"), OFFERED)
         table = await run_in_threadpool(services.run, named.name, **values)
         if media == JSON:
             body = QueryResult(query=named.name, variables=list(table.variables), rows=table.values(),

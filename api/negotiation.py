@@ -3,7 +3,8 @@
 The tables are data (media type -> pyoxigraph format), not a chain of ifs, in
 the manner of rdflib-endpoint. The first entry of each table is the default
 for a client that sends no ``Accept`` (or ``*/*``). This module imports only
-pyoxigraph, so the query worker processes can use it without loading the API.
+pyoxigraph and the project's errors, so the query worker processes can use it
+without loading the API.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from __future__ import annotations
 import re
 
 from pyoxigraph import QueryResultsFormat, RdfFormat
+
+from policykg.errors import QueryError
 
 # Results of SELECT/ASK.
 RESULT_FORMATS: dict[str, QueryResultsFormat] = {
@@ -149,3 +152,25 @@ def _quality(param: str) -> float:
 def content_type(media: str) -> str:
     """The Content-Type header for a media type (UTF-8 named where the type has a charset)."""
     return f"{media}; charset=utf-8" if media in TEXT_TYPES else media
+
+
+class NotAcceptable(QueryError):
+    """No offered media type fits the request's Accept header (HTTP 406, listing what is offered)."""
+
+    def __init__(self, offered: list[str], accept: str | None = None, hint: str = ""):
+        self.offered = offered
+        self.accept = accept
+        self.hint = hint
+        super().__init__(f"none of the media types in Accept ({(accept or '')[:200]}) is offered here; "
+                         f"offered: {', '.join(offered)}{hint}")
+
+    def __reduce__(self):  # raised in worker processes, so it must survive pickling
+        return (NotAcceptable, (self.offered, self.accept, self.hint))
+
+
+def choose(accept: str | None, offered: list[str] | dict[str, object], hint: str = "") -> str:
+    """:func:`negotiate`, or :class:`NotAcceptable` when nothing offered is acceptable."""
+    media = negotiate(accept, offered)
+    if media is None:
+        raise NotAcceptable(list(offered), accept, hint)
+    return media

@@ -18,7 +18,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from xml.sax.saxutils import escape, quoteattr
 
-from pyoxigraph import BlankNode, Literal, NamedNode, QueryResultsFormat, Triple
+from collections.abc import Iterable
+from itertools import islice
+
+from pyoxigraph import BlankNode, Literal, NamedNode, QueryResultsFormat, Triple, serialize
+
+from policykg.api.negotiation import GRAPH_FORMATS, RESULT_FORMATS
 
 Term = NamedNode | BlankNode | Literal | Triple
 
@@ -218,3 +223,23 @@ SERIALISERS = {
     QueryResultsFormat.CSV: to_csv,
     QueryResultsFormat.TSV: to_tsv,
 }
+
+
+# --------------------------------------------------------------------------- capped answers
+def capped_table(variables: tuple[str, ...], solutions: Iterable, max_rows: int) -> Table:
+    """At most ``max_rows`` solutions as a Table; ``truncated`` when there were more."""
+    rows = [tuple(solution[name] for name in variables) for solution in islice(solutions, max_rows + 1)]
+    return Table(variables, tuple(rows[:max_rows]), truncated=len(rows) > max_rows)
+
+
+def results_answer(table: Table, media: str) -> Answer:
+    """A Table written in one of :data:`RESULT_FORMATS`."""
+    return Answer(media, SERIALISERS[RESULT_FORMATS[media]](table), truncated=table.truncated, rows=len(table.rows))
+
+
+def graph_answer(triples: Iterable[Triple], media: str, max_rows: int, prefixes: dict[str, str]) -> Answer:
+    """At most ``max_rows`` triples, sorted (engines do not keep an order), written in one of :data:`GRAPH_FORMATS`."""
+    found = list(islice(triples, max_rows + 1))
+    kept = sorted(found[:max_rows], key=str)
+    body = serialize(kept, format=GRAPH_FORMATS[media], prefixes=prefixes) or b""
+    return Answer(media, body, truncated=len(found) > max_rows, rows=len(kept))

@@ -34,9 +34,9 @@ from policykg.api.negotiation import (
     GRAPH_FORMATS,
     RESULT_FORMATS,
     SPARQL_FORMAT_NAMES,
+    choose,
     content_type,
     format_accept,
-    negotiate,
 )
 from policykg.api.sparql_guard import MAX_QUERY_BYTES, QueryRefused, QueryTooLarge, check_size
 from policykg.errors import QueryError
@@ -203,9 +203,7 @@ async def sparql_endpoint(request: Request, services: ServicesDep) -> Response:
 
 def service_description(request: Request, accept: str | None) -> Response:
     """The SPARQL 1.1 Service Description of this endpoint (what GET /sparql without a query answers)."""
-    media = negotiate(accept, GRAPH_FORMATS)
-    if media is None:
-        raise ApiError(406, "the service description is RDF", supported=list(GRAPH_FORMATS))
+    media = choose(accept, GRAPH_FORMATS, hint=" (the service description is RDF)")
     service, dataset = BlankNode("service"), BlankNode("dataset")
     sd = lambda name: NamedNode(SD + name)  # noqa: E731
     endpoint = NamedNode(str(request.url.replace(query="")))

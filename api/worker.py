@@ -18,28 +18,16 @@ caller that forgot cannot make a worker fetch from the network.
 from __future__ import annotations
 
 import signal
-from itertools import islice
 from pathlib import Path
 
-from pyoxigraph import NamedNode, QueryBoolean, QueryTriples, Store, Variable, serialize
+from pyoxigraph import NamedNode, QueryBoolean, QueryTriples, Store, Variable
 
-from policykg.api.negotiation import GRAPH_FORMATS, RESULT_FORMATS, negotiate
-from policykg.api.results import SERIALISERS, Answer, Table, Term
+from policykg.api.negotiation import GRAPH_FORMATS, RESULT_FORMATS, choose
+from policykg.api.results import Answer, Table, Term, capped_table, graph_answer, results_answer
 from policykg.api.sparql_guard import OUTPUT_PREFIXES, load_store, run_query
 from policykg.errors import QueryError
 
 _STORE: Store | None = None
-
-
-class NotAcceptable(QueryError):
-    """No offered media type fits the request's Accept header (HTTP 406)."""
-
-    def __init__(self, offered: list[str]):
-        self.offered = offered
-        super().__init__("no acceptable format for this result; offered: " + ", ".join(offered))
-
-    def __reduce__(self):
-        return (NotAcceptable, (self.offered,))
 
 
 def open_store(trig_path: str) -> None:
@@ -74,9 +62,7 @@ def select(query: str, bindings: dict[str, Term] | None = None, max_rows: int = 
         return Table(boolean=bool(result))
     if isinstance(result, QueryTriples):
         raise QueryError("this call answers SELECT and ASK queries; use the protocol call for CONSTRUCT/DESCRIBE")
-    variables = tuple(variable.value for variable in result.variables)
-    rows = [tuple(solution[name] for name in variables) for solution in islice(result, max_rows + 1)]
-    return Table(variables, tuple(rows[:max_rows]), truncated=len(rows) > max_rows)
+    return capped_table(tuple(variable.value for variable in result.variables), result, max_rows)
 
 
 def select_many(calls: list[tuple[str, dict[str, Term]]], max_rows: int = 100_000,
@@ -100,24 +86,11 @@ def protocol(
         named_graphs=[NamedNode(iri) for iri in named_graphs],
     )
     if isinstance(result, QueryTriples):
-        media = negotiate(accept, GRAPH_FORMATS)
-        if media is None:
-            raise NotAcceptable(list(GRAPH_FORMATS))
-        triples = list(islice(result, max_rows + 1))
-        kept = sorted(triples[:max_rows], key=str)  # the engine's order is not stable across runs
-        body = serialize(kept, format=GRAPH_FORMATS[media], prefixes=OUTPUT_PREFIXES) or b""
-        return Answer(media, body, truncated=len(triples) > max_rows, rows=len(kept))
-    media = negotiate(accept, RESULT_FORMATS)
-    if media is None:
-        raise NotAcceptable(list(RESULT_FORMATS))
+        return graph_answer(result, choose(accept, GRAPH_FORMATS), max_rows, OUTPUT_PREFIXES)
+    media = choose(accept, RESULT_FORMATS)
     if isinstance(result, QueryBoolean):
-        table = Table(boolean=bool(result))
-    else:
-        variables = tuple(variable.value for variable in result.variables)
-        rows = [tuple(solution[name] for name in variables) for solution in islice(result, max_rows + 1)]
-        table = Table(variables, tuple(rows[:max_rows]), truncated=len(rows) > max_rows)
-    body = SERIALISERS[RESULT_FORMATS[media]](table)
-    return Answer(media, body, truncated=table.truncated, rows=len(table.rows))
+        return results_answer(Table(boolean=bool(result)), media)
+    return results_answer(capped_table(tuple(v.value for v in result.variables), result, max_rows), media)
 
 
 def quads(subject_iri: str, inbound: bool = False, store: Store | None = None) -> list[tuple[Term, Term, Term, Term | None]]:
