@@ -224,11 +224,8 @@ def serve_settings(args: argparse.Namespace):
 
     from policykg.api.settings import Settings
 
-    overrides = {"endpoint": args.endpoint, "query_timeout": args.timeout, "max_rows": args.max_rows,
-                 "workers": args.workers}
-    if args.data is not None:
-        overrides["data"] = args.data
-    elif args.out is not None:
+    overrides = {name: getattr(args, option[2:].replace("-", "_")) for name, option in SERVE_OPTIONS.items()}
+    if args.data is None and args.out is not None:
         overrides["data"] = args.out / TRIG_NAME
     try:
         return Settings(**{name: value for name, value in overrides.items() if value is not None})
