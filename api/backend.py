@@ -6,7 +6,8 @@ Both backends offer the same four calls, so every route is written once:
   parameters bound as RDF terms (trusted text; their own worker pool);
 * :meth:`protocol` -- a user's query from ``/sparql``, answered in the
   negotiated format, cut at the row cap, stopped at the time limit;
-* :meth:`quads` -- the statements about one resource (entity pages).
+* :meth:`quads` -- the statements about one resource (entity pages);
+* :meth:`labels` -- the names of the resources an entity page links to.
 
 :class:`EmbeddedBackend` runs everything in worker processes
 (:mod:`policykg.api.pool`): user queries in one pool, named queries in
@@ -20,6 +21,7 @@ as the embedded store does.
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 import time
@@ -34,6 +36,7 @@ from pyoxigraph import (
     BlankNode,
     DefaultGraph,
     NamedNode,
+    Quad,
     QueryBoolean,
     QueryResultsFormat,
     parse,
@@ -54,7 +57,7 @@ from policykg.api.sparql_guard import (
 )
 from policykg.errors import QueryError
 
-Quad = tuple[Term, Term, Term, Term | None]
+LABELS_KEPT = 65_536  # nodes whose labels the embedded backend keeps (a few hundred bytes each)
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,9 @@ class BackendUnavailable(QueryError):
 
 class Backend(Protocol):
     description: str
+    # Whether every call answers from memory in this process (no network): a route may then run a
+    # bounded look-up on the event loop instead of sending it to a worker thread.
+    in_process: bool
 
     def select(self, query: str, bindings: Mapping[str, Term] | None = None) -> Table: ...
 
@@ -79,7 +85,9 @@ class Backend(Protocol):
 
     def protocol(self, request: SparqlRequest, accept: str | None) -> Answer: ...
 
-    def quads(self, iri: str, inbound: bool = False) -> list[Quad]: ...
+    def quads(self, iri: str, inbound: bool = False, limit: int | None = None) -> list[Quad]: ...
+
+    def labels(self, nodes: Sequence[str], properties: Sequence[str]) -> list[Quad]: ...
 
     def close(self) -> None: ...
 
@@ -102,6 +110,7 @@ class EmbeddedBackend:
         self.settings = settings
         self.store = worker.load_store(settings.data)  # a bad file fails here, at start, not on a request
         self.description = f"embedded pyoxigraph store ({settings.data})"
+        self.in_process = True
         self.public = QueryPool(str(settings.data), settings.workers, settings.query_timeout, name="sparql")
 
     def select(self, query: str, bindings: Mapping[str, Term] | None = None) -> Table:
@@ -117,8 +126,27 @@ class EmbeddedBackend:
             self.settings.max_rows,
         )
 
-    def quads(self, iri: str, inbound: bool = False) -> list[Quad]:
-        return worker.quads(iri, inbound, store=self.store)
+    def quads(self, iri: str, inbound: bool = False, limit: int | None = None) -> list[Quad]:
+        return worker.quads(iri, inbound, store=self.store, limit=limit)
+
+    def labels(self, nodes: Sequence[str], properties: Sequence[str]) -> list[Quad]:
+        """The ``properties`` statements (rdfs:label …) of each node, by index look-ups, kept per node.
+
+        An entity page names every resource it links to: dozens of look-ups a
+        page, mostly of the same few resources (chapters, categories, the
+        ACFTU). The store does not change while the app runs, so each node's
+        labels are read once and kept, at most :data:`LABELS_KEPT` nodes.
+        """
+        found: list[Quad] = []
+        for node in nodes:
+            found.extend(self._labels(node, tuple(properties)))
+        return found
+
+    @functools.lru_cache(maxsize=LABELS_KEPT)  # noqa: B019 -- one backend per app, kept for the app's life
+    def _labels(self, node: str, properties: tuple[str, ...]) -> tuple[Quad, ...]:
+        subject = NamedNode(node)
+        return tuple(quad for name in properties
+                     for quad in self.store.quads_for_pattern(subject, NamedNode(name), None, None))
 
     def close(self) -> None:
         self.public.close()
@@ -314,6 +342,7 @@ class RemoteBackend:
         self.settings = settings
         self.endpoint = settings.endpoint
         self.description = f"remote SPARQL endpoint {settings.endpoint}"
+        self.in_process = False
         self.client = httpx.Client(timeout=self._timeout(settings.query_timeout))
 
     @staticmethod
@@ -438,12 +467,21 @@ class RemoteBackend:
             table = self._table(media, body, max_rows)
         return results_answer(table, chosen)
 
-    def quads(self, iri: str, inbound: bool = False) -> list[Quad]:
+    def quads(self, iri: str, inbound: bool = False, limit: int | None = None) -> list[Quad]:
         node = NamedNode(iri)
         bindings = {"o": node} if inbound else {"s": node}
-        table = self.select(QUADS_QUERY, bindings)
-        found = [(r.get("s", node), r["p"], r.get("o", node), r.get("g", DefaultGraph())) for r in table.records()]
-        return sorted(found, key=lambda quad: tuple(map(str, quad)))
+        table = self.select(QUADS_QUERY + (f" LIMIT {int(limit)}" if limit is not None else ""), bindings)
+        return [Quad(r.get("s", node), r["p"], r.get("o", node), r.get("g", DefaultGraph())) for r in table.records()]
+
+    def labels(self, nodes: Sequence[str], properties: Sequence[str]) -> list[Quad]:
+        """One query for all nodes, their IRIs written as N-Triples terms in VALUES blocks (never pasted raw)."""
+        if not nodes:
+            return []
+        values = " ".join(str(NamedNode(node)) for node in sorted(set(nodes)))
+        names = " ".join(str(NamedNode(name)) for name in properties)
+        table = self.select(f"SELECT ?node ?property ?label ?graph WHERE {{ VALUES ?node {{ {values} }} "
+                            f"VALUES ?property {{ {names} }} GRAPH ?graph {{ ?node ?property ?label }} }}")
+        return [Quad(r["node"], r["property"], r["label"], r["graph"]) for r in table.records()]
 
     def close(self) -> None:
         self.client.close()

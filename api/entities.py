@@ -88,6 +88,8 @@ ResourceFormat = typing.Literal["ttl", "jsonld", "nt", "rdf", "trig", "nq", "htm
 DocumentFormat = typing.Literal["ttl", "jsonld", "nt", "rdf", "html"]
 
 MAX_INCOMING = 500  # incoming statements served at most (the plan itself has over a thousand)
+# ?o is bound to the resource (pyoxigraph binds only projected variables, hence the GROUP BY).
+COUNT_INCOMING = "SELECT ?o (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?o"
 MAX_ID_LENGTH = 200  # characters of kind/slug
 VOID_FILE = "void.ttl"
 
@@ -103,10 +105,12 @@ SPARQL_ENDPOINT = VOID.sparqlEndpoint
 # Longest namespace first, so ``pol:`` wins over a shorter prefix of the same IRI.
 _NAMESPACES = sorted(((prefix, str(ns)) for prefix, ns in PREFIXES.items() if str(ns) != ID_BASE),
                      key=lambda item: -len(item[1]))
+# An id of ASCII letters, digits and ``-_~`` segments (no dot segment possible): nothing to check further.
+_PLAIN_ID = re.compile(r"[A-Za-z0-9_~-]+(?:/[A-Za-z0-9_~-]+)+")
 _LOCAL_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*$")
 
 Term = NamedNode | BlankNode | Literal
-Statement = tuple[Term, NamedNode, Term, NamedNode | DefaultGraph]
+Statement = Quad  # unpacks as subject, predicate, object, graph
 
 
 class _AnyPath(Convertor):
@@ -189,7 +193,7 @@ def answer(request: Request, body: bytes, media: str, headers: dict[str, str]) -
 def check_id(request: Request, kind: str, slug: str) -> str:
     """``kind/slug`` if it can be an id; otherwise ApiError(400) naming what is wrong with it."""
     raw = request.scope.get("raw_path")
-    if raw:
+    if raw and b"%" in raw:
         try:
             unquote_to_bytes(raw).decode("utf-8")
         except UnicodeDecodeError as error:
@@ -198,6 +202,8 @@ def check_id(request: Request, kind: str, slug: str) -> str:
     ident = f"{kind}/{slug}"
     if len(ident) > MAX_ID_LENGTH:
         raise ApiError(400, f"the id is {len(ident):,} characters long; ids are at most {MAX_ID_LENGTH}")
+    if _PLAIN_ID.fullmatch(ident):  # the common case (item/16), without the checks character by character
+        return ident
     for char in ident:
         if unicodedata.category(char) == "Cc":
             raise ApiError(400, f"the id contains a control character ({_describe(char)})")
@@ -306,30 +312,54 @@ def void_triples(services: Services) -> list[Triple] | None:
     return services.cached("void-triples", load)
 
 
+@dataclass(frozen=True)
+class VoidStatements:
+    """The VoID file's statements about one resource: its own, its hash IRIs' (``…#class-…``), the incoming ones."""
+
+    outgoing: list[Statement] = field(default_factory=list)
+    attached: list[Statement] = field(default_factory=list)
+    incoming: list[Statement] = field(default_factory=list)
+
+
+def void_index(services: Services) -> dict[str, VoidStatements]:
+    """The VoID file's statements by the resource they describe (built once, not scanned on every request)."""
+    def build() -> dict[str, VoidStatements]:
+        index: dict[str, VoidStatements] = defaultdict(VoidStatements)
+        for triple in void_triples(services) or ():
+            statement = Quad(triple.subject, triple.predicate, triple.object, DefaultGraph())
+            subject = ""
+            if isinstance(triple.subject, NamedNode):
+                subject, _, fragment = triple.subject.value.partition("#")
+                (index[subject].attached if fragment else index[subject].outgoing).append(statement)
+            if isinstance(triple.object, NamedNode) and triple.object.value != subject:
+                index[triple.object.value].incoming.append(statement)
+        return dict(index)
+
+    return services.cached("void-index", build)
+
+
 def describe(services: Services, iri: str) -> Description:
     """The statements about ``iri`` from the store and, for the dataset and its graphs, the VoID file."""
-    outgoing = [tuple(quad) for quad in services.backend.quads(iri)]
-    incoming = [tuple(quad) for quad in services.backend.quads(iri, inbound=True)]
-    attached: list[Statement] = []
-    for triple in void_triples(services) or ():
-        subject = triple.subject.value if isinstance(triple.subject, NamedNode) else ""
-        statement = (triple.subject, triple.predicate, triple.object, DefaultGraph())
-        if subject == iri:
-            outgoing.append(statement)
-        elif subject.startswith(iri + "#"):
-            attached.append(statement)
-        elif isinstance(triple.object, NamedNode) and triple.object.value == iri:
-            incoming.append(statement)
-    incoming.sort(key=_quad_key)
-    labels: list[Statement] = []
-    if outgoing or incoming:
-        neighbours = {str(o) for _, _, o, _ in outgoing} | {str(s) for s, *_ in incoming[:MAX_INCOMING]}
-        for record in services.run("resource-labels", resource=iri).records():
-            node = record["node"]
-            if str(node) in neighbours:
-                labels.append((node, record["property"], record["label"], record["graph"]))
-    return Description(iri, sorted(outgoing, key=_quad_key), incoming[:MAX_INCOMING], len(incoming),
-                       sorted(set(labels), key=_quad_key), sorted(attached, key=_quad_key))
+    outgoing = services.backend.quads(iri)
+    # At most MAX_INCOMING + 1 are read (a popular resource can have many thousands); they are counted
+    # only when there are more.
+    incoming = services.backend.quads(iri, inbound=True, limit=MAX_INCOMING + 1)
+    incoming_total = len(incoming)
+    if incoming_total > MAX_INCOMING:
+        incoming_total = int(services.backend.select(COUNT_INCOMING, {"o": NamedNode(iri)}).rows[0][1].value)
+    void = void_index(services).get(iri, VoidStatements())
+    outgoing += void.outgoing
+    attached = list(void.attached)
+    incoming += void.incoming
+    incoming_total += len(void.incoming)
+    if len(incoming) > MAX_INCOMING:
+        incoming.sort(key=_quad_key)  # the same cut every time
+        del incoming[MAX_INCOMING:]
+    neighbours = {term.value for term in (*(o for _, _, o, _ in outgoing), *(s for s, *_ in incoming))
+                  if isinstance(term, NamedNode) and term.value != iri}
+    labels = services.backend.labels(sorted(neighbours), NAMES)
+    # Unsorted here: each representation orders what it shows (rdf_body, the page's Labeller).
+    return Description(iri, outgoing, incoming, incoming_total, labels, attached)
 
 
 def _quad_key(quad: Statement) -> tuple[str, ...]:
@@ -337,13 +367,16 @@ def _quad_key(quad: Statement) -> tuple[str, ...]:
 
 
 def rdf_body(statements: list[Statement], media: str, formats: dict[str, RdfFormat | None]) -> bytes:
-    """The statements in an RDF format, sorted; quads (graphs kept) for TriG and N-Quads, else triples."""
+    """The statements in an RDF format, sorted, each once; quads (graphs kept) for TriG and N-Quads, else triples.
+
+    Sorted by the terms' N-Triples text (graph first for quads), each term written once: the same
+    statements give the same bytes, whatever order the store gave them in.
+    """
     rdf_format = formats[media]
     if media in QUAD_FORMATS:
-        quads = {Quad(s, p, o, g) for s, p, o, g in statements}
-        items = sorted(quads, key=lambda q: (str(q.graph_name), str(q.subject), str(q.predicate), str(q.object)))
+        items = [quad for _, quad in sorted({(str(q.graph_name), str(q)): q for q in statements}.items())]
     else:
-        items = sorted({Triple(s, p, o) for s, p, o, _ in statements}, key=str)
+        items = [triple for _, triple in sorted({str(t): t for t in (q.triple for q in statements)}.items())]
     return serialize(items, format=rdf_format, prefixes=OUTPUT_PREFIXES) or b""
 
 
@@ -516,6 +549,10 @@ async def entity(kind: KindParameter, slug: SlugParameter, request: Request, ser
     N-Quads; Turtle by default, an HTML page for a browser."""
     ident = check_id(request, kind, slug)
     media = choose(request, RESOURCE_FORMATS, format)
+    if services.backend.in_process and media != HTML:
+        # A few index look-ups from memory, bounded (MAX_INCOMING): quicker here than the trip to a
+        # worker thread, which costs as much as the look-up itself.
+        return _entity(services, request, ident, media)
     return await run_in_threadpool(_entity, services, request, ident, media)
 
 
@@ -676,8 +713,8 @@ async def void(request: Request, services: ServicesDep,
                             "run `policykg build` to write the dataset description")
     base = base_url(services)
     endpoint = (base or str(request.base_url).rstrip("/")) + "/sparql"
-    statements = [(t.subject, t.predicate, t.object, DefaultGraph()) for t in triples]
-    statements.append((NamedNode(str(DATASET)), NamedNode(str(SPARQL_ENDPOINT)), NamedNode(endpoint), DefaultGraph()))
+    statements = [Quad(t.subject, t.predicate, t.object, DefaultGraph()) for t in triples]
+    statements.append(Quad(NamedNode(str(DATASET)), NamedNode(str(SPARQL_ENDPOINT)), NamedNode(endpoint), DefaultGraph()))
     if media == HTML:
         dataset = str(DATASET)
         description = Description(

@@ -18,9 +18,10 @@ caller that forgot cannot make a worker fetch from the network.
 from __future__ import annotations
 
 import signal
+from itertools import islice
 from pathlib import Path
 
-from pyoxigraph import NamedNode, QueryBoolean, QueryTriples, Store, Variable
+from pyoxigraph import NamedNode, Quad, QueryBoolean, QueryTriples, Store, Variable
 
 from policykg.api.negotiation import GRAPH_FORMATS, RESULT_FORMATS, choose
 from policykg.api.results import Answer, Table, Term, capped_table, graph_answer, results_answer
@@ -93,9 +94,9 @@ def protocol(
     return results_answer(capped_table(tuple(v.value for v in result.variables), result, max_rows), media)
 
 
-def quads(subject_iri: str, inbound: bool = False, store: Store | None = None) -> list[tuple[Term, Term, Term, Term | None]]:
-    """The quads whose subject (or, with ``inbound``, object) is one resource, in a stable order."""
+def quads(subject_iri: str, inbound: bool = False, store: Store | None = None,
+          limit: int | None = None) -> list[Quad]:
+    """The quads whose subject (or, with ``inbound``, object) is one resource, at most ``limit``, in the store's order."""
     node = NamedNode(subject_iri)
     pattern = (None, None, node, None) if inbound else (node, None, None, None)
-    found = [(q.subject, q.predicate, q.object, q.graph_name) for q in (store if store is not None else _store()).quads_for_pattern(*pattern)]
-    return sorted(found, key=lambda quad: tuple(map(str, quad)))
+    return list(islice((store if store is not None else _store()).quads_for_pattern(*pattern), limit))

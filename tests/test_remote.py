@@ -353,6 +353,25 @@ def test_entity_page(client: TestClient) -> None:
     assert response.status_code == 200 and "维护新就业形态劳动者合法权益" in response.text
 
 
+@pytest.mark.parametrize(("ident", "label"), [("item/16", '"维护新就业形态劳动者合法权益"@zh'),
+                                               ("population/couriers", '"快递员"@zh'), ("body/acftu", '"全总"@zh')])
+def test_entity_statements_and_neighbour_labels_match_the_embedded_store(client: TestClient, api, ident: str,
+                                                                         label: str) -> None:
+    """Outgoing, incoming and the neighbours' labels: one query on the server, index look-ups embedded."""
+    remote = client.get(f"/id/{ident}?format=nq")
+    embedded = api.get(f"/id/{ident}?format=nq")
+    assert remote.status_code == embedded.status_code == 200
+    assert remote.text == embedded.text  # sorted N-Quads: the same bytes
+    assert label in remote.text
+
+
+def test_a_truncated_entity_counts_every_incoming_statement(client: TestClient, api) -> None:
+    remote = client.get("/id/plan/acftu-14th-fyp?format=nt")
+    embedded = api.get("/id/plan/acftu-14th-fyp?format=nt")
+    assert remote.headers["x-incoming-truncated"] == embedded.headers["x-incoming-truncated"]
+    assert remote.headers["x-incoming-truncated"].startswith("500 of ")
+
+
 def test_syntax_error_is_400_with_the_parser_message(client: TestClient) -> None:
     query = "SELECT ?s WHERE { ?s pol:x ?o ."  # pol: is declared for the server: positions are the query's own
     with pytest.raises(SyntaxError) as local:
