@@ -25,7 +25,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, BeforeValidator, Field
 
-from policykg.api.deps import Services, ServicesDep
+from policykg.api.deps import Services, ServicesDep, json_route
 from policykg.api.errors import ERROR_RESPONSES, ApiError, NotFound
 from policykg.namespaces import ID, POL
 
@@ -212,6 +212,7 @@ class ItemList(BaseModel):
                 "and how many measures, populations, bodies, indicators, named programmes and later tasks it links to. "
                 "Named queries: items-by-chapter, item-link-counts, chapters.",
 )
+@json_route
 def list_items(
     services: ServicesDep,
     chapter: Annotated[int | None, Query(ge=1, le=12, description="only the items of this chapter (1-12)")] = None,
@@ -422,6 +423,7 @@ def _unknown_item(number: int, known: list[int]) -> NotFound:
                 "item-bodies, item-mentions, item-observations, continuing-tasks, item-variants, indicators, "
                 "indicator-progress.",
 )
+@json_route
 def get_item(
     services: ServicesDep,
     number: Annotated[int, Path(description="the item number (1-46)")],
@@ -540,6 +542,7 @@ class PopulationTree(BaseModel):
                 "labels and item counts (directly, and including narrower populations). A population with two broader "
                 "ones (快递员 under 新就业形态劳动者 and 八大群体) appears under both. Named query: populations.",
 )
+@json_route
 def population_tree(services: ServicesDep) -> PopulationTree:
     return services.cached("relations:population-tree", lambda: _tree(_populations(services)))
 
@@ -612,6 +615,7 @@ class PopulationItems(BaseModel):
                 "couriers too), grouped per item, each with the evidencing sentences and exact words "
                 "(file_text[start:end] == words). Named query: items-serving-population.",
 )
+@json_route
 def population_items(
     services: ServicesDep,
     slug: Annotated[str, Path(description="the population's slug, e.g. couriers (see /populations)")],
@@ -674,6 +678,7 @@ class BodyList(BaseModel):
     description="Every organisation or organ category (org:Organization), most involved first. Counts include the "
                 "body's sub-organisations, as /bodies/{slug}/items does. Named query: bodies.",
 )
+@json_route
 def list_bodies(services: ServicesDep) -> BodyList:
     bodies = [BodySummary(
         slug=slug, iri=row["body"], path=path_of(row["body"]), label_zh=row["label_zh"], label_en=row.get("label_en"),
@@ -723,6 +728,7 @@ class BodyItems(BaseModel):
     description="Grouped per item; each evidence gives the role, the cue word and the sentence and exact words "
                 "(file_text[start:end] == words). Named query: items-by-body.",
 )
+@json_route
 def body_items(
     services: ServicesDep,
     slug: Annotated[str, Path(description="the body's slug, e.g. acftu (see /bodies)")],
@@ -766,6 +772,7 @@ class IndicatorList(BaseModel):
                 "that state it, and the latest observation of the 2022 work report with the ratio observed/target "
                 "where one is linked. Named queries: indicators, indicator-progress.",
 )
+@json_route
 def list_indicators(
     services: ServicesDep,
     category: Annotated[CategorySlug | None, Query(description="only the targets of this table")] = None,
@@ -809,6 +816,7 @@ class SearchResults(BaseModel):
                 "and texts, grouped by kind. Within a kind, exact label matches come first, then label matches, then "
                 "text matches. Named query: search.",
 )
+@json_route
 def search(
     services: ServicesDep,
     q: Annotated[str, Query(min_length=1, max_length=100, description="the words to look for, e.g. 快递 or courier")],

@@ -228,7 +228,7 @@ SERIALISERS = {
 # --------------------------------------------------------------------------- capped answers
 def capped_table(variables: tuple[str, ...], solutions: Iterable, max_rows: int) -> Table:
     """At most ``max_rows`` solutions as a Table; ``truncated`` when there were more."""
-    rows = [tuple(solution[name] for name in variables) for solution in islice(solutions, max_rows + 1)]
+    rows = [tuple(solution) for solution in islice(solutions, max_rows + 1)]  # a solution iterates in ``variables`` order
     return Table(variables, tuple(rows[:max_rows]), truncated=len(rows) > max_rows)
 
 

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from functools import lru_cache
 from pathlib import Path
 
 from pyoxigraph import NamedNode, QueryBoolean, QuerySolutions, QueryTriples, RdfFormat, Store
@@ -128,6 +129,7 @@ def check_query(query: str) -> None:
             raise QueryRefused(f"{word}: SPARQL Update is refused; the graph is read-only")
 
 
+@lru_cache(maxsize=1024)  # the named queries ask again on every request; a user's query rarely repeats
 def has_dataset_clause(query: str) -> bool:
     """Whether the query names its own dataset (``FROM`` / ``FROM NAMED``; the keyword occurs nowhere else)."""
     return any(word == "FROM" for word in keywords(query))

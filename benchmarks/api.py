@@ -63,7 +63,7 @@ CASES = [
         ("items-serving-population", {"population": ID + "population/new-employment-form-workers"}),
     ]),
     Case("body items", "/bodies/acftu/items", [("items-by-body", {"body": ID + "body/acftu"})]),
-    Case("indicators (cached)", "/indicators", [("indicators", {}), ("indicator-progress", {})]),
+    Case("indicators", "/indicators", [("indicators", {}), ("indicator-progress", {})]),
     Case("search 快递", "/search?q=%E5%BF%AB%E9%80%92", [("search", {"q": "快递"})]),
     Case("named query", "/queries/items-serving-population?population=" + ID + "population/couriers", [
         ("items-serving-population", {"population": ID + "population/couriers"}),
