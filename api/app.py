@@ -21,6 +21,7 @@ from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
 
 import policykg
@@ -29,6 +30,7 @@ from policykg.api.backend import EmbeddedBackend, open_backend
 from policykg.api.cache import AnswerCache, build_tag
 from policykg.api.deps import Services, ServicesDep
 from policykg.api.errors import install_handlers
+from policykg.api.html import STATIC
 from policykg.api.named import add_named_query_routes
 from policykg.api.named import router as named_router
 from policykg.api.settings import Settings
@@ -104,6 +106,7 @@ def create_app(settings: Settings | Path | str | None = None) -> FastAPI:
         app.include_router(router)
     add_named_query_routes(app, queries)
     app.include_router(analytics.router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
 
 

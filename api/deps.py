@@ -79,7 +79,8 @@ def json_route(route: Callable[..., BaseModel]) -> Callable[..., Any]:
     millisecond, those trips cost as much as the queries. Here the route runs,
     and its model (validated as it is built) is written to JSON, in one trip.
     The route keeps its signature (FastAPI reads it through ``__wrapped__``), so
-    its parameters and its ``response_model`` still make the OpenAPI document.
+    its parameters and its ``response_model`` still make the OpenAPI document;
+    pages build on the same model by calling ``route.__wrapped__(services, …)``.
     """
     def answer(*args: Any, **kwargs: Any) -> Response:
         model = route(*args, **kwargs)

@@ -42,7 +42,6 @@ from urllib.parse import quote, unquote_to_bytes, urlencode
 
 from fastapi import APIRouter, Path as PathParameter, Query, Request
 from fastapi.responses import Response
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from pyoxigraph import BlankNode, DefaultGraph, Literal, NamedNode, Quad, RdfFormat, Triple, parse, serialize
 from rdflib import Graph, URIRef
 from rdflib import Literal as RdflibLiteral
@@ -52,6 +51,8 @@ from starlette.convertors import Convertor, register_url_convertor
 
 from policykg.api.deps import Services, ServicesDep
 from policykg.api.errors import ERROR_RESPONSES, ApiError, NotFound
+from policykg.api.html import render, site_context
+from policykg.api.kindpages import PAGES
 from policykg.api import negotiation
 from policykg.api.negotiation import FORMAT_NAMES, QUAD_FORMATS, content_type
 from policykg.api.sparql_guard import OUTPUT_PREFIXES
@@ -381,17 +382,6 @@ def rdf_body(statements: list[Statement], media: str, formats: dict[str, RdfForm
 
 
 # --------------------------------------------------------------------------- HTML
-_templates = Environment(
-    loader=FileSystemLoader(Path(__file__).parent / "templates"),
-    autoescape=select_autoescape(default=True, default_for_string=True),
-    undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-)
-
-
-def render(template: str, **context: object) -> bytes:
-    return _templates.get_template(template).render(**context).encode("utf-8")
-
-
 @dataclass(frozen=True)
 class TermView:
     """One RDF term as a page shows it: a label or value, where it links, its language or datatype."""
@@ -508,7 +498,7 @@ class Labeller:
                 for s, p, o in sorted(graphs, key=order)]
 
 
-def resource_page(services: Services, description: Description, path: str,
+def resource_page(services: Services, request: Request, description: Description, path: str,
                   offered: dict[str, RdfFormat | None], heading_note: str = "") -> bytes:
     base = base_url(services)
     labeller = Labeller(base, description.statements())
@@ -534,7 +524,7 @@ def resource_page(services: Services, description: Description, path: str,
         incoming_total=description.incoming_total, incoming_all=all_incoming,
         attached=[(labeller.term(NamedNode(subject)), labeller.statements(statements))
                   for subject, statements in sorted(attached.items(), key=lambda item: _natural(item[0]))],
-        formats=formats_for_page(base, path, offered), base=base,
+        formats=formats_for_page(base, path, offered), **site_context(request, base),
     )
 
 
@@ -581,7 +571,10 @@ def _entity(services: Services, request: Request, ident: str, media: str) -> Res
         headers["X-Incoming-Truncated"] = (f"{len(description.incoming)} of {description.incoming_total} "
                                            "incoming statements served")
     if media == HTML:
-        body = resource_page(services, description, path, RESOURCE_FORMATS)
+        special = PAGES.get(ident.split("/", 1)[0])
+        body = special(services, request, ident) if special else None
+        if body is None:
+            body = resource_page(services, request, description, path, RESOURCE_FORMATS)
     else:
         body = rdf_body(description.statements(), media, RESOURCE_FORMATS)
     return answer(request, body, media, headers)
@@ -633,7 +626,7 @@ _SCHEMA_TYPES = {OWL.Class, OWL.ObjectProperty, OWL.DatatypeProperty, OWL.Annota
                  OWL.FunctionalProperty, OWL.InverseFunctionalProperty, OWL.NamedIndividual}
 
 
-def ontology_page(base: str) -> bytes:
+def ontology_page(request: Request, base: str) -> bytes:
     graph = ontology_graph()
     labeller = Labeller(base, [])
 
@@ -670,7 +663,7 @@ def ontology_page(base: str) -> bytes:
         version=str(graph.value(head, OWL.versionInfo) or ""),
         license=str(graph.value(head, URIRef("http://purl.org/dc/terms/license")) or ""),
         namespace=POL_BASE, sections=[s for s in sections if s["terms"]],
-        formats=formats_for_page(base, "/ontology", DOCUMENT_FORMATS), base=base,
+        formats=formats_for_page(base, "/ontology", DOCUMENT_FORMATS), **site_context(request, base),
     )
 
 
@@ -686,7 +679,7 @@ async def ontology(request: Request, services: ServicesDep,
     if media == "text/turtle":
         body = ontology_file().read_bytes()
     elif media == HTML:
-        body = await run_in_threadpool(ontology_page, base)
+        body = await run_in_threadpool(ontology_page, request, base)
     else:
         body = serialize(list(ontology_triples()), format=DOCUMENT_FORMATS[media], prefixes=OUTPUT_PREFIXES) or b""
     links = [f'<{ONTOLOGY_IRI}>; rel="canonical"', f'<{ONTOLOGY_IRI}>; rel="describes"']
@@ -720,7 +713,7 @@ async def void(request: Request, services: ServicesDep,
         description = Description(
             dataset, outgoing=[s for s in statements if s[0].value == dataset], incoming=[], incoming_total=0,
             labels=[], attached=[s for s in statements if s[0].value != dataset])
-        body = await run_in_threadpool(resource_page, services, description, "/.well-known/void", DOCUMENT_FORMATS)
+        body = await run_in_threadpool(resource_page, services, request, description, "/.well-known/void", DOCUMENT_FORMATS)
     else:
         body = rdf_body(statements, media, DOCUMENT_FORMATS)
     links = [f'<{_href(base, "/sparql")}>; rel="{SPARQL_ENDPOINT}"', f'<{DATASET}>; rel="describes"',

@@ -195,7 +195,9 @@ def test_population_page_shows_the_items_serving_it(api: TestClient) -> None:
 
 def test_html_escapes_and_is_well_formed_enough(api: TestClient) -> None:
     page = api.get("/id/item/16?format=html").text
-    assert page.startswith("<!doctype html>") and '<html lang="en">' in page
+    assert page.startswith("<!doctype html>") and '<html lang="zh">' in page  # the corpus's language by default
+    english = api.get("/id/item/16?format=html&lang=en").text
+    assert '<html lang="en">' in english and 'href="/id/item/16?format=html&amp;lang=zh"' in english
     assert "<script" not in page and page.count("<table") == page.count("</table>")
 
 
