@@ -25,6 +25,7 @@ from rdflib.namespace import ORG, RDF, SKOS
 from policykg.build.graph import build_dataset, union_graph
 from policykg.build.extract.run import extract
 from policykg.build.model import Extraction, LaterDocument, Plan
+from policykg.build.ontology_docs import add_ontology_docs
 from policykg.build.parse_congress import parse_congress
 from policykg.build.parse_plan import parse_plan
 from policykg.build.parse_report import parse_report
@@ -170,6 +171,7 @@ def build(out_dir: Path, *, check_owl: bool = False, sources: Path | None = None
     with _timed(report.seconds, "render"):
         union = union_graph(assembled.dataset)
         files = render_outputs(assembled.dataset, union=union)
+        files = add_ontology_docs(files)
     with _timed(report.seconds, "write"):
         paths = write_outputs(files, report.out_dir)
     report.outputs = {path: len(files[path.name]) for path in paths}

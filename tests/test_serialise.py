@@ -15,6 +15,7 @@ from rdflib.namespace import DCAT, DCTERMS, RDF
 
 from policykg.build import serialise
 from policykg.build.graph import union_graph
+from policykg.build.ontology_docs import ONTOLOGY_HTML, add_ontology_docs
 from policykg.build.serialise import (
     CONTEXT,
     CONTEXT_URL,
@@ -33,7 +34,7 @@ from policykg.build.serialise import (
 from policykg.errors import OutputError
 from policykg.namespaces import DATASET, GRAPH_ASSERTED, GRAPH_CURATED, GRAPH_INFERRED, POL, VOID, resource
 
-ALL_FILES = {TRIG, TURTLE, NTRIPLES, JSONLD, CONTEXT, VOID_FILE, MANIFEST}
+ALL_FILES = {TRIG, TURTLE, NTRIPLES, JSONLD, CONTEXT, VOID_FILE, ONTOLOGY_HTML, MANIFEST}
 BUILD_IN_SUBPROCESS = (
     "import sys; from pathlib import Path; from policykg.build.pipeline import build; build(Path(sys.argv[1]))"
 )
@@ -70,7 +71,7 @@ def test_builds_under_other_hash_seeds_are_byte_identical(dist_dir: Path, tmp_pa
 
 
 def test_rendering_twice_in_one_process_is_identical(dataset: Dataset, dist_dir: Path) -> None:
-    assert render_outputs(dataset) == read_all(dist_dir)
+    assert add_ontology_docs(render_outputs(dataset)) == read_all(dist_dir)
 
 
 # --------------------------------------------------------------------------- formats
