@@ -19,18 +19,19 @@ from __future__ import annotations
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import Response
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
 
 import policykg
-from policykg.api import analytics, entities, relations, sparql
+from policykg.api import analytics, dashboard, entities, entitypages, itempage, networkpage, querypage, relations, sparql
 from policykg.api.backend import EmbeddedBackend, open_backend
 from policykg.api.cache import AnswerCache, build_tag
 from policykg.api.deps import Services, ServicesDep
 from policykg.api.errors import install_handlers
-from policykg.api.html import STATIC
+from policykg.api.html import STATIC, page, wants_html
 from policykg.api.named import add_named_query_routes
 from policykg.api.named import router as named_router
 from policykg.api.settings import Settings
@@ -74,9 +75,31 @@ def build_index(services: Services) -> Index:
     )
 
 
-@index.get("/", response_model=Index, summary="what this server holds and where to look")
-def home(services: ServicesDep) -> Index:
-    return services.cached("index", lambda: build_index(services))
+@index.get("/", response_model=Index, summary="what this server holds and where to look",
+           description="JSON for API clients; a browser (Accept: text/html) gets the home page: the plan's outline, "
+                       "what the graph counts and where to start.")
+def home(services: ServicesDep, request: Request) -> Index | Response:
+    found = services.cached("index", lambda: build_index(services))
+    if wants_html(request):
+        return home_page(request, services, found)
+    return found
+
+
+def home_page(request: Request, services: ServicesDep, found: Index) -> Response:
+    """The plan as a document: its chapters and items (both languages), the counts, the ways in."""
+    items = relations.list_items.__wrapped__(services, None).items
+    chapters: dict[int, dict] = {}
+    for item in items:
+        chapter = chapters.setdefault(item.chapter.number, {"chapter": item.chapter, "items": [],
+                                                            "path": relations.path_of(item.chapter.iri)})
+        chapter["items"].append(item)
+    counts = {
+        "plan_items": len(items), "chapters": len(chapters),
+        "populations": len(relations._populations(services)), "bodies": len(relations._bodies(services)),
+        "indicators": len(relations._all_indicators(services)), "quads": found.quads,
+    }
+    return page(request, "home.html", services.settings.base_url.rstrip("/"),
+                chapters=[chapters[number] for number in sorted(chapters)], counts=counts)
 
 
 def create_app(settings: Settings | Path | str | None = None) -> FastAPI:
@@ -106,6 +129,10 @@ def create_app(settings: Settings | Path | str | None = None) -> FastAPI:
         app.include_router(router)
     add_named_query_routes(app, queries)
     app.include_router(analytics.router)
+    # Pages for people (the entity pages of item, population … register themselves in kindpages).
+    for module in (itempage, entitypages, dashboard, networkpage, querypage):
+        app.include_router(module.router)
+    querypage.mount_vendor(app, settings)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
 

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-UNCACHED_PREFIXES = ("/sparql", "/docs", "/redoc")
+UNCACHED_PREFIXES = ("/sparql", "/query", "/docs", "/redoc")  # a user's query always runs
 
 
 def build_tag(data: Path) -> str:
@@ -60,7 +60,9 @@ class AnswerCache:
             await self.app(scope, receive, send)
             return
         headers = dict(scope["headers"])
-        key = (scope["method"], scope["path"], scope["query_string"], headers.get(b"accept", b""))
+        # What an answer depends on: the URL and the negotiated headers (pages pick their language by Accept-Language).
+        key = (scope["method"], scope["path"], scope["query_string"], headers.get(b"accept", b""),
+               headers.get(b"accept-language", b""))
         etag = f'"{self.tag}-{hashlib.sha1(repr(key[1:]).encode()).hexdigest()[:12]}"'.encode()
         if etag in [tag.strip() for tag in headers.get(b"if-none-match", b"").split(b",")]:
             await send({"type": "http.response.start", "status": 304, "headers": [(b"etag", etag)]})

@@ -10,6 +10,7 @@ terms using each query's ``#+`` header; they never build query text.
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Annotated, Any
@@ -21,6 +22,7 @@ from starlette.concurrency import run_in_threadpool
 
 from policykg.api.backend import Backend
 from policykg.api.errors import ApiError
+from policykg.api.html import wants_html
 from policykg.api.results import Table
 from policykg.api.settings import Settings
 from policykg.queries import NamedQuery
@@ -71,7 +73,8 @@ async def get_services(request: Request) -> Services:
     return request.app.state.services
 
 
-def json_route(route: Callable[..., BaseModel]) -> Callable[..., Any]:
+def json_route(route: Callable[..., BaseModel] | None = None, *,
+               page: Callable[[Request, BaseModel], Response] | None = None) -> Any:
     """A route that builds a pydantic model from queries, answered as JSON in one trip to a worker thread.
 
     FastAPI runs a plain ``def`` route in a worker thread, then validates and
@@ -81,16 +84,39 @@ def json_route(route: Callable[..., BaseModel]) -> Callable[..., Any]:
     The route keeps its signature (FastAPI reads it through ``__wrapped__``), so
     its parameters and its ``response_model`` still make the OpenAPI document;
     pages build on the same model by calling ``route.__wrapped__(services, …)``.
+
+    ``page``: an HTML rendering of the same model, for a client that prefers
+    ``text/html`` (a browser following a link or submitting the search box);
+    the URL is the same, the answer says ``Vary: Accept``.
     """
+    if route is None:
+        return functools.partial(json_route, page=page)
+
     def answer(*args: Any, **kwargs: Any) -> Response:
         model = route(*args, **kwargs)
-        return Response(model.__pydantic_serializer__.to_json(model), media_type="application/json")
+        return Response(model.__pydantic_serializer__.to_json(model), media_type="application/json",
+                        headers={"Vary": "Accept"} if page else None)
+
+    if page is None:
+        @functools.wraps(route)
+        async def threaded(*args: Any, **kwargs: Any) -> Response:
+            return await run_in_threadpool(answer, *args, **kwargs)
+        return threaded
+
+    def answer_page(request: Request, *args: Any, **kwargs: Any) -> Response:
+        return page(request, route(*args, **kwargs))
 
     @functools.wraps(route)
-    async def threaded(*args: Any, **kwargs: Any) -> Response:
+    async def negotiated(*args: Any, request: Request, **kwargs: Any) -> Response:
+        if wants_html(request):
+            return await run_in_threadpool(answer_page, request, *args, **kwargs)
         return await run_in_threadpool(answer, *args, **kwargs)
 
-    return threaded
+    signature = inspect.signature(route)
+    negotiated.__signature__ = signature.replace(parameters=[  # type: ignore[attr-defined]
+        *signature.parameters.values(),
+        inspect.Parameter("request", inspect.Parameter.KEYWORD_ONLY, annotation=Request)])
+    return negotiated
 
 
 ServicesDep = Annotated[Services, Depends(get_services)]

@@ -10,8 +10,8 @@
   every link without a second request. The dataset and its named graphs
   (``id/dataset/…``, ``id/graph/…``) are described by the build's VoID file.
 * ``/ontology`` -- the ontology file (Turtle as written, or JSON-LD,
-  N-Triples, RDF/XML, or a generated HTML page with an anchor per term, so
-  ``/ontology#PlanItem`` lands on the class).
+  N-Triples, RDF/XML, or pyLODE's HTML documentation with an anchor per term,
+  so ``/ontology#PlanItem`` lands on the class).
 * ``/.well-known/void`` -- the VoID description of the dataset (RFC 8615,
   VoID section 7), with the SPARQL endpoint of this server added.
 
@@ -36,6 +36,7 @@ import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
+from html import escape
 from pathlib import Path
 import typing
 from urllib.parse import quote, unquote_to_bytes, urlencode
@@ -45,7 +46,7 @@ from fastapi.responses import Response
 from pyoxigraph import BlankNode, DefaultGraph, Literal, NamedNode, Quad, RdfFormat, Triple, parse, serialize
 from rdflib import Graph, URIRef
 from rdflib import Literal as RdflibLiteral
-from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS
+from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS
 from starlette.concurrency import run_in_threadpool
 from starlette.convertors import Convertor, register_url_convertor
 
@@ -56,6 +57,7 @@ from policykg.api.kindpages import PAGES
 from policykg.api import negotiation
 from policykg.api.negotiation import FORMAT_NAMES, QUAD_FORMATS, content_type
 from policykg.api.sparql_guard import OUTPUT_PREFIXES
+from policykg.build.ontology_docs import ONTOLOGY_HTML, render_ontology_docs
 from policykg.namespaces import DATASET, ID, ONTOLOGY_IRI, POL, PREFIXES, VOID
 from policykg.resources import ontology_file
 
@@ -612,59 +614,34 @@ def ontology_labels() -> dict[str, dict[str, str]]:
     return dict(labels)
 
 
-ONTOLOGY_SECTIONS = (
-    ("classes", "Classes", OWL.Class),
-    ("object-properties", "Object properties", OWL.ObjectProperty),
-    ("datatype-properties", "Datatype properties", OWL.DatatypeProperty),
-    ("annotation-properties", "Annotation properties", OWL.AnnotationProperty),
-)
-ONTOLOGY_RELATIONS = (
-    ("subclass of", RDFS.subClassOf), ("subproperty of", RDFS.subPropertyOf), ("domain", RDFS.domain),
-    ("range", RDFS.range), ("type", RDF.type), ("in scheme", SKOS.inScheme),
-)
-_SCHEMA_TYPES = {OWL.Class, OWL.ObjectProperty, OWL.DatatypeProperty, OWL.AnnotationProperty,
-                 OWL.FunctionalProperty, OWL.InverseFunctionalProperty, OWL.NamedIndividual}
+def ontology_docs(services: Services) -> bytes:
+    """pyLODE's page of the ontology: ``ontology.html`` of the build (next to the TriG file, read once),
+    else generated from the ontology file on first use and kept (:func:`generated_ontology_docs`)."""
+    def load() -> bytes | None:
+        try:
+            return (Path(services.settings.data).parent / ONTOLOGY_HTML).read_bytes()
+        except OSError:
+            return None
+
+    return services.cached("ontology-html", load) or generated_ontology_docs()
 
 
-def ontology_page(request: Request, base: str) -> bytes:
-    graph = ontology_graph()
-    labeller = Labeller(base, [])
+@lru_cache(maxsize=1)
+def generated_ontology_docs() -> bytes:
+    return render_ontology_docs()
 
-    def texts(subject: URIRef, predicate: URIRef) -> list[dict]:
-        found = [o for o in graph.objects(subject, predicate) if isinstance(o, RdflibLiteral)]
-        return [{"text": str(o), "lang": o.language} for o in sorted(found, key=lambda o: (o.language != "en", o))]
 
-    def term(subject: URIRef) -> dict:
-        relations = []
-        for name, predicate in ONTOLOGY_RELATIONS:
-            objects = sorted(o for o in graph.objects(subject, predicate) if isinstance(o, URIRef)
-                             and not (predicate == RDF.type and o in _SCHEMA_TYPES))
-            if objects:
-                relations.append({"name": name, "terms": [labeller.term(NamedNode(str(o))) for o in objects]})
-        functional = [str(t).removeprefix(str(OWL)) for t in (OWL.FunctionalProperty, OWL.InverseFunctionalProperty)
-                      if (subject, RDF.type, t) in graph]
-        return {"anchor": str(subject)[len(POL_BASE):], "iri": str(subject), "curie": compact(str(subject)),
-                "labels": texts(subject, RDFS.label) or texts(subject, SKOS.prefLabel),
-                "definitions": texts(subject, SKOS.definition) + texts(subject, RDFS.comment),
-                "relations": relations, "characteristics": functional}
-
-    own = sorted({s for s in graph.subjects() if isinstance(s, URIRef) and str(s).startswith(POL_BASE)}, key=str)
-    sections, placed = [], set()
-    for anchor, title, kind in ONTOLOGY_SECTIONS:
-        members = [s for s in own if (s, RDF.type, kind) in graph and s not in placed]
-        placed.update(members)
-        sections.append({"anchor": anchor, "title": title, "terms": [term(s) for s in members]})
-    sections.append({"anchor": "individuals", "title": "Individuals and concept schemes",
-                     "terms": [term(s) for s in own if s not in placed]})
-    head = URIRef(str(ONTOLOGY_IRI))
-    return render(
-        "ontology.html", iri=str(ONTOLOGY_IRI), titles=texts(head, URIRef("http://purl.org/dc/terms/title")),
-        descriptions=texts(head, URIRef("http://purl.org/dc/terms/description")),
-        version=str(graph.value(head, OWL.versionInfo) or ""),
-        license=str(graph.value(head, URIRef("http://purl.org/dc/terms/license")) or ""),
-        namespace=POL_BASE, sections=[s for s in sections if s["terms"]],
-        formats=formats_for_page(base, "/ontology", DOCUMENT_FORMATS), **site_context(request, base),
-    )
+def ontology_page(services: Services, base: str) -> bytes:
+    """pyLODE's standalone page with a ``<nav>`` put right after ``<body>`` (a string operation on its HTML):
+    a link to the site's home and one to each RDF format of ``/ontology``. pyLODE's anchors are the terms'
+    local names (``/ontology#PlanItem``); see :mod:`policykg.build.ontology_docs`."""
+    page = ontology_docs(services).decode("utf-8")
+    links = "".join(f' <a href="{escape(f["href"])}" type="{f["media"]}">{f["name"]}</a>'
+                    for f in formats_for_page(base, "/ontology", DOCUMENT_FORMATS))
+    nav = (f'\n<nav id="policykg-site" aria-label="policykg" style="font-family: sans-serif; margin: 0 0 1em;'
+           f' padding: 0.5em 0; border-bottom: solid 1px #ccc;"><a href="{escape(_href(base, "/"))}">policykg</a>'
+           f' &#x2192; ontology &#xB7; also as{links}</nav>')
+    return re.sub(r"<body\b[^>]*>", lambda body: body.group(0) + nav, page, count=1).encode("utf-8")
 
 
 @router.get("/ontology", summary="the ontology (classes and properties of pol:), by content negotiation",
@@ -672,14 +649,14 @@ def ontology_page(request: Request, base: str) -> bytes:
 async def ontology(request: Request, services: ServicesDep,
                    format: DocumentFormat | None = Query(None, description="a format instead of the Accept header")
                    ) -> Response:
-    """``ontology/policykg.ttl``: Turtle as written (the default), JSON-LD, N-Triples, RDF/XML, or an HTML
-    page with an anchor per term (``/ontology#PlanItem``)."""
+    """``ontology/policykg.ttl``: Turtle as written (the default), JSON-LD, N-Triples, RDF/XML, or pyLODE's
+    HTML documentation with an anchor per term (``/ontology#PlanItem``)."""
     media = choose(request, DOCUMENT_FORMATS, format)
     base = base_url(services)
     if media == "text/turtle":
         body = ontology_file().read_bytes()
     elif media == HTML:
-        body = await run_in_threadpool(ontology_page, request, base)
+        body = await run_in_threadpool(ontology_page, services, base)
     else:
         body = serialize(list(ontology_triples()), format=DOCUMENT_FORMATS[media], prefixes=OUTPUT_PREFIXES) or b""
     links = [f'<{ONTOLOGY_IRI}>; rel="canonical"', f'<{ONTOLOGY_IRI}>; rel="describes"']

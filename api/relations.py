@@ -27,6 +27,7 @@ from pydantic import BaseModel, BeforeValidator, Field
 
 from policykg.api.deps import Services, ServicesDep, json_route
 from policykg.api.errors import ERROR_RESPONSES, ApiError, NotFound
+from policykg.api.searchpage import search_page
 from policykg.namespaces import ID, POL
 
 router = APIRouter(tags=["relationships"])
@@ -816,7 +817,7 @@ class SearchResults(BaseModel):
                 "and texts, grouped by kind. Within a kind, exact label matches come first, then label matches, then "
                 "text matches. Named query: search.",
 )
-@json_route
+@json_route(page=search_page)
 def search(
     services: ServicesDep,
     q: Annotated[str, Query(min_length=1, max_length=100, description="the words to look for, e.g. 快递 or courier")],

@@ -268,6 +268,16 @@ def cmd_load(args: argparse.Namespace) -> int:
     return 0
 
 
+# --------------------------------------------------------------------------- vendor
+def cmd_vendor(args: argparse.Namespace) -> int:
+    from policykg.vendor import vendor
+
+    for result in vendor(args.out / "vendor", registry=args.registry, force=args.force):
+        done = "downloaded, integrity verified" if result.fetched else "already present, unchanged"
+        print(f"{result.package.label}: {done}: {len(result.files)} files in {result.path}/")
+    return 0
+
+
 # --------------------------------------------------------------------------- parser
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="policykg", description=__doc__.split("\n")[0])
@@ -332,6 +342,16 @@ def parser() -> argparse.ArgumentParser:
     load.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS",
                       help="seconds to wait for each request (default 60)")
     load.set_defaults(run=cmd_load)
+
+    vendor = commands.add_parser(
+        "vendor", help="download the query editor's browser files (npm registry, pinned digests) into OUT/vendor",
+        description="Download the packages pinned in api/vendor.yaml from the npm registry, check each "
+                    "tarball's SHA-512 against its pin, and extract the listed files into OUT/vendor/<name>/ "
+                    "(served at /vendor/). Does nothing for a package already there and intact.")
+    vendor.add_argument("--out", type=Path, default=DEFAULT_OUT, help="folder of a build (default: dist)")
+    vendor.add_argument("--registry", metavar="URL", help="an npm registry or mirror (default: the one in api/vendor.yaml)")
+    vendor.add_argument("--force", action="store_true", help="download again even when an intact copy is there")
+    vendor.set_defaults(run=cmd_vendor)
     return root
 
 
