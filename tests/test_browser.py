@@ -116,8 +116,12 @@ def test_newcomer_journey(browser, live_api: str) -> None:
         editor, query)
     snap(driver, "6-query-page")
     driver.find_element(By.CSS_SELECTOR, "#query-form button[type=submit]").click()
-    results = driver.find_elements(By.CSS_SELECTOR, "main table a[href*='/id/item/']")
-    assert results, "the query's results have no links to items"
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    # a submitted form navigates after the click returns: wait for the results page
+    results = WebDriverWait(driver, 15).until(
+        lambda d: d.find_elements(By.CSS_SELECTOR, "main table a[href*='/id/item/']"),
+        message="the query's results have no links to items")
     snap(driver, "7-query-results")
     results[0].click()
     assert "/id/item/" in driver.current_url
@@ -150,6 +154,8 @@ def test_keyboard_reaches_the_search_box_and_searches(browser, live_api: str) ->
     assert browser.switch_to.active_element.get_attribute("class") == "skip"
     box = browser.find_element(By.ID, "site-search")
     box.send_keys("courier", Keys.ENTER)
-    assert "/search?" in browser.current_url
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(browser, 10).until(lambda driver: "/search?" in driver.current_url)  # the form's navigation
     assert "/id/population/couriers" in browser.page_source
     snap(browser, "search-kuaidi")
