@@ -85,7 +85,7 @@ def home(services: ServicesDep, request: Request) -> Index | Response:
     return found
 
 
-def home_page(request: Request, services: ServicesDep, found: Index) -> Response:
+def home_page(request: Request, services: Services, found: Index) -> Response:
     """The plan as a document: its chapters and items (both languages), the counts, the ways in."""
     items = relations.list_items.__wrapped__(services, None).items
     chapters: dict[int, dict] = {}
@@ -98,7 +98,7 @@ def home_page(request: Request, services: ServicesDep, found: Index) -> Response
         "populations": len(relations._populations(services)), "bodies": len(relations._bodies(services)),
         "indicators": len(relations._all_indicators(services)), "quads": found.quads,
     }
-    return page(request, "home.html", services.settings.base_url.rstrip("/"),
+    return page(request, "home.html", services.base_url,
                 chapters=[chapters[number] for number in sorted(chapters)], counts=counts)
 
 

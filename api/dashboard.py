@@ -339,7 +339,7 @@ def sections(services: Services, lang: str, base: str) -> tuple[list[Section], f
             description="Every indicator grouped by table, the latest observed value as a percentage of the target "
                         "(server-rendered SVG and a table), the deadline and the status (met, on track, behind, no data).")
 def dashboard(request: Request, services: ServicesDep) -> Response:
-    base = services.settings.base_url.rstrip("/")
+    base = services.base_url
     lang = language(request)
     found, scale = sections(services, lang, base)
     bars = [bar for section in found for bar in section.bars]

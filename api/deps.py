@@ -36,6 +36,11 @@ class Services:
     # Values derived once from the store (the store does not change while the app runs).
     _cache: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def base_url(self) -> str:
+        """Where links on this server start: the configured base URL without its trailing slash ('' for paths)."""
+        return self.settings.base_url.rstrip("/")
+
     def query(self, name: str) -> NamedQuery:
         try:
             return self.queries[name]

@@ -153,10 +153,6 @@ def choose(request: Request, offered: dict[str, RdfFormat | None], name: str | N
     return negotiation.choose(request.headers.get("accept"), offered, hint="; or use ?format=")
 
 
-def base_url(services: Services) -> str:
-    return services.settings.base_url.rstrip("/")
-
-
 def _href(base: str, path: str) -> str:
     return base + quote(path, safe="/:@!$&'()*+,;=-._~#?")
 
@@ -273,7 +269,7 @@ def known_ids(services: Services) -> KnownIds:
 def not_found(services: Services, ident: str) -> NotFound:
     known = known_ids(services)
     kind = ident.split("/", 1)[0]
-    base = base_url(services)
+    base = services.base_url
     matches = [_href(base, f"/id/{match}") for match in known.close_matches(ident)]
     if kind not in known.by_kind:
         return NotFound(f"no resource {ident}: there is no kind {kind!r} (kinds: {', '.join(known.by_kind)})", matches)
@@ -502,7 +498,7 @@ class Labeller:
 
 def resource_page(services: Services, request: Request, description: Description, path: str,
                   offered: dict[str, RdfFormat | None], heading_note: str = "") -> bytes:
-    base = base_url(services)
+    base = services.base_url
     labeller = Labeller(base, description.statements())
     iri = description.iri
     own = [(s, p, o, g) for s, p, o, g in description.outgoing]
@@ -562,7 +558,7 @@ def _entity(services: Services, request: Request, ident: str, media: str) -> Res
     description = describe(services, iri)
     if not description.outgoing and not description.incoming and not description.attached:
         raise not_found(services, ident)
-    base = base_url(services)
+    base = services.base_url
     path = f"/id/{ident}"
     links = [f'<{_uri(iri)}>; rel="canonical"', f'<{_uri(iri)}>; rel="describes"',
              f'<{_href(base, "/.well-known/void")}>; rel="{VOID.inDataset}"']
@@ -652,7 +648,7 @@ async def ontology(request: Request, services: ServicesDep,
     """``ontology/policykg.ttl``: Turtle as written (the default), JSON-LD, N-Triples, RDF/XML, or pyLODE's
     HTML documentation with an anchor per term (``/ontology#PlanItem``)."""
     media = choose(request, DOCUMENT_FORMATS, format)
-    base = base_url(services)
+    base = services.base_url
     if media == "text/turtle":
         body = ontology_file().read_bytes()
     elif media == HTML:
@@ -681,7 +677,7 @@ async def void(request: Request, services: ServicesDep,
     if triples is None:
         raise ApiError(404, f"no {VOID_FILE} next to {services.settings.data}; "
                             "run `policykg build` to write the dataset description")
-    base = base_url(services)
+    base = services.base_url
     endpoint = (base or str(request.base_url).rstrip("/")) + "/sparql"
     statements = [Quad(t.subject, t.predicate, t.object, DefaultGraph()) for t in triples]
     statements.append(Quad(NamedNode(str(DATASET)), NamedNode(str(SPARQL_ENDPOINT)), NamedNode(endpoint), DefaultGraph()))

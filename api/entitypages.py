@@ -36,9 +36,9 @@ from rdflib.namespace import RDFS, SKOS
 
 from policykg.api import relations
 from policykg.api.deps import Services
-from policykg.api.entities import (RESOURCE_FORMATS, _href, base_url, compact, describe, formats_for_page,
+from policykg.api.entities import (RESOURCE_FORMATS, _href, compact, describe, formats_for_page,
                                    ontology_graph, ontology_labels)
-from policykg.api.html import language, render, site_context
+from policykg.api.html import in_language, language, render, site_context, texts
 from policykg.api.kindpages import page_for
 from policykg.namespaces import ID, POL
 
@@ -136,16 +136,11 @@ BODY_KINDS = {"union": ("工会组织", "trade union"), "party": ("党的组织"
 MENTION_KINDS = ("programme", "law", "slogan", "publication")
 
 
-def _texts(lang: str) -> dict[str, str]:
-    index = 0 if lang == "zh" else 1
-    return {key: pair[index] for key, pair in TEXT.items()}
-
-
 def _pick(pairs: dict[str, tuple[str, str]], key: str | None, lang: str) -> str:
     if key is None:
         return ""
     pair = pairs.get(key)
-    return (pair[0] if lang == "zh" else pair[1]) if pair else key
+    return in_language(pair, lang) if pair else key
 
 
 # --------------------------------------------------------------------------- evidence: sentences with marked words
@@ -258,10 +253,10 @@ def _type_view(iri: str, lang: str) -> dict[str, Any]:
 
 
 def _common(services: Services, request: Request, ident: str) -> dict[str, Any]:
-    base = base_url(services)
+    base = services.base_url
     lang = language(request)
     path = f"/id/{ident}"
-    return {"t": _texts(lang), "ident": ident, "iri": ID_BASE + ident, "kind": ident.split("/", 1)[0],
+    return {"t": texts(TEXT, lang), "ident": ident, "iri": ID_BASE + ident, "kind": ident.split("/", 1)[0],
             "formats": formats_for_page(base, path, RESOURCE_FORMATS),
             "statements_href": _href(base, path) + "?" + urlencode({"view": STATEMENTS_VIEW, "lang": lang}),
             **site_context(request, base)}

@@ -57,6 +57,16 @@ def language(request: Request) -> str:
     return "zh"
 
 
+def in_language(pair: tuple[str, str], lang: str) -> str:
+    """The Chinese or the English of an interface text written as a ``(zh, en)`` pair."""
+    return pair[LANGUAGES.index(lang)]
+
+
+def texts(table: dict[str, tuple[str, str]], lang: str) -> dict[str, str]:
+    """A page's table of interface texts (``{key: (zh, en)}``) in one language."""
+    return {key: in_language(pair, lang) for key, pair in table.items()}
+
+
 def site_context(request: Request, base: str = "") -> dict[str, object]:
     """What base.html needs: the base URL, the language, the other language's link, the search words."""
     lang = language(request)

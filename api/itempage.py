@@ -49,7 +49,7 @@ from fastapi.responses import Response
 from policykg.api.deps import Services, ServicesDep
 from policykg.api.entities import RESOURCE_FORMATS, formats_for_page
 from policykg.api.errors import NotFound
-from policykg.api.html import page, render, site_context
+from policykg.api.html import page, render, site_context, texts
 from policykg.api.kindpages import page_for
 from policykg.api.relations import ROLE_ORDER, ItemDetail, get_item, path_of
 from policykg.build.sources import SourceText, load_source, read_manifest
@@ -152,11 +152,6 @@ COMPARATOR_TEXT: dict[str, tuple[str, str]] = {
 }
 
 
-def _texts(lang: str) -> dict[str, str]:
-    index = 0 if lang == "zh" else 1
-    return {key: pair[index] for key, pair in TEXT.items()}
-
-
 # --------------------------------------------------------------------------- the vendored sources
 @lru_cache(maxsize=4)
 def _corpus(directory: str) -> dict[str, SourceText]:
@@ -219,7 +214,7 @@ def _label(zh: str, en: str | None, lang: str) -> str:
 
 def _collect(detail: ItemDetail, base: str, lang: str) -> list[Span]:
     """Every evidence span of the item (populations, bodies, mentions), deduplicated."""
-    t = _texts(lang)
+    t = texts(TEXT, lang)
     found: dict[tuple, Span] = {}
 
     def add(span: Span) -> None:
@@ -253,7 +248,7 @@ def _collect(detail: ItemDetail, base: str, lang: str) -> list[Span]:
 
 def _indicator_spans(detail: ItemDetail, base: str, lang: str) -> tuple[list[Span], list[Span]]:
     """Indicators found exactly once in the measures' quotes (placed), and the others (listed)."""
-    t = _texts(lang)
+    t = texts(TEXT, lang)
     found, missing = [], []
     for indicator in detail.indicators:
         name = _label(indicator.label_zh, indicator.label_en, lang)
@@ -281,7 +276,7 @@ def _occurrences(text: str, words: str) -> list[int]:
 
 def _place(detail: ItemDetail, spans: list[Span], base: str, lang: str) -> tuple[list[MeasureView], list[Span]]:
     """Spans sorted into their measures (checked against the quote and the file) and the text cut into segments."""
-    t = _texts(lang)
+    t = texts(TEXT, lang)
     files = corpus()
     measures = [MeasureView(m.number, m.iri, base + path_of(m.iri), m.quote, m.text, m.file, m.start, m.end,
                             source_href(base, m.file, m.start, m.end)) for m in detail.measures]
@@ -374,10 +369,10 @@ def item_page(services: Services, request: Request, ident: str) -> bytes | None:
         detail: ItemDetail = get_item.__wrapped__(services, int(slug))
     except NotFound:
         return None
-    base = services.settings.base_url.rstrip("/")
+    base = services.base_url
     context = site_context(request, base)
     lang = str(context["lang"])
-    t = _texts(lang)
+    t = texts(TEXT, lang)
     indicator_spans, indicators_missing = _indicator_spans(detail, base, lang)
     measures, unplaced = _place(detail, _collect(detail, base, lang) + indicator_spans, base, lang)
     unplaced += indicators_missing
@@ -434,7 +429,7 @@ def item_page(services: Services, request: Request, ident: str) -> bytes | None:
 # --------------------------------------------------------------------------- /source/{file}
 def _source_error(request: Request, base: str, status: int, message: str, known: list[str]) -> Response:
     context = site_context(request, base)
-    return page(request, "source.html", base, status=status, t=_texts(str(context["lang"])), error=message,
+    return page(request, "source.html", base, status=status, t=texts(TEXT, str(context["lang"])), error=message,
                 known=known, view=None, formats=[])
 
 
@@ -456,7 +451,7 @@ def _offset(value: str | None, name: str) -> int | str:
 def source(file: str, request: Request, services: ServicesDep) -> Response:
     """``/source/{file}``: the file as text/plain. ``?start=&end=``: an HTML page with the characters
     ``text[start:end]`` marked, ``context`` characters (default 300) shown each side, and their line numbers."""
-    base = services.settings.base_url.rstrip("/")
+    base = services.base_url
     files = corpus()
     known = sorted(files)
     lang = str(site_context(request, base)["lang"])
@@ -493,4 +488,4 @@ def source(file: str, request: Request, services: ServicesDep) -> Response:
             "clipped_before": before_at > 0, "clipped_after": after_to < len(text), "context": context,
             "first_line": first_line, "last_line": last_line, "length": len(text),
             "whole": f"{base}/source/{url_quote(file)}"}
-    return page(request, "source.html", base, t=_texts(lang), error=None, known=known, view=view, formats=[])
+    return page(request, "source.html", base, t=texts(TEXT, lang), error=None, known=known, view=view, formats=[])

@@ -42,7 +42,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from policykg.api.analytics import BODY_RELATIONS, entity_graph, id_key
 from policykg.api.deps import Services, ServicesDep
-from policykg.api.html import language, page
+from policykg.api.html import LANGUAGES, language, page, texts
 
 router = APIRouter(tags=["pages"])
 
@@ -215,7 +215,7 @@ def parse_filters(net: Network, request: Request, lang: str) -> Filters:
         raise InvalidFilter("population", population,
                             [(node.id.split("/", 1)[1], node.label_zh) for node in net.of_kind("population")])
     if role and role not in ROLES:
-        index = 0 if lang == "zh" else 1
+        index = LANGUAGES.index(lang)
         raise InvalidFilter("role", role, [(name, ROLE_NAMES[name][index]) for name in ROLES])
     return Filters(int(chapter) if chapter else None, population or None, role or None)
 
@@ -291,7 +291,7 @@ class Picture:
 
 def layout(net: Network, sel: Selection, lang: str) -> Picture:
     """A layered layout: populations | items by chapter | bodies, side columns ordered by barycentre."""
-    index = 0 if lang == "zh" else 1
+    index = LANGUAGES.index(lang)
     slots: list[tuple[str, object]] = []  # the middle column: chapter headings and items
     previous = None
     for item in sel.items:
@@ -373,7 +373,7 @@ def layout(net: Network, sel: Selection, lang: str) -> Picture:
 
 # --------------------------------------------------------------------------- the page
 def _options(net: Network, filters: Filters, lang: str) -> dict[str, list[dict]]:
-    index = 0 if lang == "zh" else 1
+    index = LANGUAGES.index(lang)
     chapters = [{"value": str(n),
                  "text": f"第{n}章 {zh}" if index == 0 else f"Chapter {n}" + (f": {en}" if en else ""),
                  "selected": filters.chapter == n} for n, (zh, en) in net.chapters.items()]
@@ -405,7 +405,7 @@ def _names(node: Node, lang: str) -> dict:
 
 
 def _rows(net: Network, sel: Selection, lang: str) -> list[dict]:
-    index = 0 if lang == "zh" else 1
+    index = LANGUAGES.index(lang)
     rows = []
     for edge in sorted(sel.edges, key=lambda e: (net.nodes[e.item].chapter, net.nodes[e.item].number,
                                                  e.kind != "population", ROLES.index(e.role) if e.role else -1,
@@ -432,10 +432,10 @@ def network_page(request: Request, services: ServicesDep) -> Response:
     included) and ``role`` (lead, partner, supported, addressed, involved), with a table of the
     links shown. An unknown filter value gives a 400 page listing the valid ones."""
     lang = language(request)
-    base = services.settings.base_url.rstrip("/")
+    base = services.base_url
     net = network(services)
-    index = 0 if lang == "zh" else 1
-    text = SimpleNamespace(**{key: value[index] for key, value in TEXT.items()})  # not a dict: text.items
+    index = LANGUAGES.index(lang)
+    text = SimpleNamespace(**texts(TEXT, lang))  # not a dict: text.items
     try:
         filters = parse_filters(net, request, lang)
     except InvalidFilter as error:

@@ -38,7 +38,7 @@ from starlette.concurrency import run_in_threadpool
 from policykg import vendor
 from policykg.api.backend import top_level_group
 from policykg.api.deps import ServicesDep
-from policykg.api.entities import base_url, compact, local_href
+from policykg.api.entities import compact, local_href
 from policykg.api.errors import ApiError, status_of
 from policykg.api.html import language, page
 from policykg.api.sparql import protocol_request
@@ -212,7 +212,7 @@ def error_view(problem: PolicyKGError, text: str) -> dict[str, object]:
 # --------------------------------------------------------------------------- the page
 @router.get("/query", include_in_schema=False)
 async def query_page(request: Request, services: ServicesDep) -> Response:
-    base = base_url(services)
+    base = services.base_url
     lang = language(request)
     params = request.query_params
     text = params.get("query")

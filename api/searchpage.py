@@ -23,7 +23,7 @@ KIND_NAMES = {
 def search_page(request: Request, results) -> Response:
     """``results``: the ``SearchResults`` model of ``/search``."""
     services = request.app.state.services
-    base = services.settings.base_url.rstrip("/")
+    base = services.base_url
     lang = language(request)
     groups = [{"kind": group.kind, "name": KIND_NAMES[group.kind][0 if lang == "zh" else 1], "total": group.total,
                "results": group.results} for group in results.groups]

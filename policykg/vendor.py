@@ -170,8 +170,8 @@ def verify(data: bytes, package: Package, source: str = "") -> None:
         raise IntegrityError(package.label, package.integrity, actual, source)
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
 # --------------------------------------------------------------------------- what is installed
@@ -189,7 +189,7 @@ def read_manifest(folder: Path) -> dict | None:
 def intact(folder: Path, manifest: dict) -> bool:
     """Whether every file the manifest lists is there with the SHA-256 it records."""
     try:
-        return all(_sha256(folder / name) == digest for name, digest in manifest["files"].items())
+        return all(_sha256((folder / name).read_bytes()) == digest for name, digest in manifest["files"].items())
     except OSError:
         return False
 
@@ -273,7 +273,7 @@ def extract(data: bytes, package: Package, folder: Path) -> dict[str, str]:
         target = folder / path
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(contents[path])
-        digests[path] = hashlib.sha256(contents[path]).hexdigest()
+        digests[path] = _sha256(contents[path])
     return digests
 
 
