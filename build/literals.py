@@ -25,8 +25,16 @@ def integer(value: int) -> Literal:
 
 
 def offset(value: int) -> Literal:
-    """A character offset or count: Python string indices are never negative."""
-    return Literal(value, datatype=XSD.nonNegativeInteger)
+    """A character offset or count, as xsd:integer (the shapes require it to be at least 0).
+
+    Not xsd:nonNegativeInteger: Oxigraph (the embedded store and the server)
+    and Virtuoso store every integer-derived datatype as xsd:integer, so a
+    graph with nonNegativeInteger literals would come back from the API with
+    other datatypes than dist/ holds, and no longer conform to the shapes.
+    """
+    if value < 0:
+        raise ValueError(f"an offset is never negative, not {value}")
+    return Literal(value, datatype=XSD.integer)
 
 
 def string(value: str) -> Literal:

@@ -246,7 +246,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings = serve_settings(args)
     if settings.endpoint:
         print(f"serving the remote SPARQL endpoint {settings.endpoint} (no local build is used)", file=sys.stderr)
-    elif not settings.data.is_file():
+    elif not settings.data.exists():
         if args.data is not None or (args.out is None and "POLICYKG_DATA" in os.environ):
             raise PolicyKGError(f"{settings.data}: no such file")
         out = settings.data.parent
@@ -275,6 +275,25 @@ def cmd_vendor(args: argparse.Namespace) -> int:
     for result in vendor(args.out / "vendor", registry=args.registry, force=args.force):
         done = "downloaded, integrity verified" if result.fetched else "already present, unchanged"
         print(f"{result.package.label}: {done}: {len(result.files)} files in {result.path}/")
+    return 0
+
+
+# --------------------------------------------------------------------------- synth, index
+def cmd_synth(args: argparse.Namespace) -> int:
+    from policykg.synthetic import write
+
+    report = write(args.out, args.plans, seed=args.seed, template=args.template)
+    print(f"wrote {report.plans:,} plan{'s' if report.plans != 1 else ''}, {report.quads:,} quads, "
+          f"to {report.path} in {report.seconds:.1f} s")
+    return 0
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    from policykg.ondisk import index
+
+    report = index(args.data, args.to)
+    print(f"indexed {report.quads:,} quads of {report.source} into {report.folder}/ in {report.seconds:.1f} s; "
+          f"serve it with: policykg serve --data {report.folder}")
     return 0
 
 
@@ -313,7 +332,8 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--out", type=Path, help="folder of a build (default: dist)")
-    serve.add_argument("--data", type=Path, help="a TriG file to serve instead of OUT/policykg.trig (env POLICYKG_DATA)")
+    serve.add_argument("--data", type=Path, help="a TriG or N-Quads file, or a store folder made by `policykg index`, "
+                                                 "to serve instead of OUT/policykg.trig (env POLICYKG_DATA)")
     serve.add_argument("--endpoint", metavar="URL",
                        help="a remote SPARQL 1.1 query endpoint to serve instead of the embedded store, e.g. "
                             "http://127.0.0.1:7878/query (env POLICYKG_ENDPOINT); its default graph must be the "
@@ -352,6 +372,25 @@ def parser() -> argparse.ArgumentParser:
     vendor.add_argument("--registry", metavar="URL", help="an npm registry or mirror (default: the one in api/vendor.yaml)")
     vendor.add_argument("--force", action="store_true", help="download again even when an intact copy is there")
     vendor.set_defaults(run=cmd_vendor)
+
+    synth = commands.add_parser(
+        "synth", help="write a synthetic corpus of N plans shaped like the real one (N-Quads), for scale tests",
+        description="Plan 1 is the built graph unchanged; plans 2..N are copies under IRIs of their own with a "
+                    "region's title and figures scaled by a seeded draw (see policykg/synthetic.py). "
+                    "The same template, N and seed give the same bytes.")
+    synth.add_argument("--plans", type=int, required=True, metavar="N", help="how many plans (1-9999)")
+    synth.add_argument("--seed", type=int, default=0, help="the seed of the draws (default 0)")
+    synth.add_argument("--template", type=Path, default=DEFAULT_OUT / TRIG_NAME, help="default: dist/policykg.trig")
+    synth.add_argument("--out", type=Path, required=True, metavar="FILE.nq", help="the N-Quads file to write")
+    synth.set_defaults(run=cmd_synth)
+
+    index = commands.add_parser(
+        "index", help="bulk-load a built or synthetic file into an on-disk Oxigraph store folder, to serve",
+        description="The API opens the folder read-only in every process (policykg serve --data FOLDER), so "
+                    "large graphs are held once, by the page cache, rather than once per worker.")
+    index.add_argument("data", type=Path, metavar="FILE", help="a .trig, .nq, .nt or .ttl file")
+    index.add_argument("--to", type=Path, required=True, metavar="FOLDER", help="the store folder (replaced)")
+    index.set_defaults(run=cmd_index)
     return root
 
 

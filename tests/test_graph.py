@@ -176,10 +176,10 @@ def test_literals_have_the_model_datatypes(small: Dataset) -> None:
     assert g.value(item, POL.bodyInCorpus) == Literal(True)
     assert g.value(item, POL.text).language == "zh"
     measure = resource("measure", "1-1")
-    assert g.value(measure, POL.start).datatype == XSD.nonNegativeInteger
+    assert g.value(measure, POL.start).datatype == XSD.integer
     assert g.value(measure, POL.quote).datatype is None and g.value(measure, POL.quote).language is None
     assert g.value(resource("source", "000_test"), RDFS.label).language == "en"
-    assert g.value(resource("source", "000_test"), POL.characterCount) == Literal(len(TEXTS[COPY_A]), datatype=XSD.nonNegativeInteger)
+    assert g.value(resource("source", "000_test"), POL.characterCount) == Literal(len(TEXTS[COPY_A]), datatype=XSD.integer)
 
 
 def test_item_without_body_has_no_text(small: Dataset) -> None:
