@@ -29,7 +29,15 @@ UNCACHED_PREFIXES = ("/sparql", "/query", "/docs", "/redoc")  # a user's query a
 
 
 def build_tag(data: Path) -> str:
-    """The build's identity: the TriG file's SHA-256 from ``manifest.json`` beside it, else computed."""
+    """The build's identity: the TriG file's SHA-256 from ``manifest.json`` beside it, else computed.
+
+    An on-disk store folder (``policykg index``) is identified by its files' names, sizes and
+    modification times: ``policykg index`` writes a new folder, so a re-indexed store gets a new tag.
+    """
+    if data.is_dir():
+        listing = sorted((str(path.relative_to(data)), path.stat().st_size, path.stat().st_mtime_ns)
+                         for path in data.rglob("*") if path.is_file())
+        return hashlib.sha256(repr(listing).encode()).hexdigest()[:32]
     manifest = data.parent / "manifest.json"
     try:
         recorded = json.loads(manifest.read_text(encoding="utf-8"))["files"][data.name]

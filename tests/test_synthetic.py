@@ -130,9 +130,10 @@ def test_the_api_serves_an_on_disk_store(tmp_path: Path, three: Path, capsys: py
     folder = tmp_path / "store"
     assert main(["index", str(three), "--to", str(folder)]) == 0
     assert "serve it with: policykg serve --data" in capsys.readouterr().out
-    with TestClient(create_app(Settings(data=folder, answer_cache=0, workers=1))) as client:
+    with TestClient(create_app(Settings(data=folder, workers=1))) as client:
         item = client.get("/items/16")
         assert item.status_code == 200, item.text
+        assert client.get("/items/16", headers={"if-none-match": item.headers["etag"]}).status_code == 304
         answer = client.post("/sparql", data={"query": COUNT}, headers={"accept": "application/sparql-results+json"})
         assert answer.status_code == 200
         assert int(answer.json()["results"]["bindings"][0]["n"]["value"]) == count(load_store(folder))
