@@ -174,11 +174,14 @@ def _lookup(table: dict[str, dict[str, Any]], slug: str, kind: str, listing: str
     return table[slug]
 
 
-def _item_entry(grouped: dict[int, dict[str, Any]], hit: dict[str, Any], titles: dict[int, dict[str, Any]],
-                **collections: Any) -> dict[str, Any]:
-    """The per-item group a hit of an items-by-X query belongs to (made on its first hit)."""
+def _item_entry(grouped: dict[tuple[int, str], dict[str, Any]], hit: dict[str, Any],
+                titles: dict[int, dict[str, Any]], **collections: Any) -> dict[str, Any]:
+    """The per-item group a hit of an items-by-X query belongs to (made on its first hit).
+
+    Keyed by number and IRI, so that in a store of several plans each plan's item is its own entry.
+    """
     number = hit["item_number"]
-    return grouped.setdefault(number, {
+    return grouped.setdefault((number, hit["item"]), {
         "number": number, "iri": hit["item"], "path": path_of(hit["item"]), "title_zh": hit["item_label"],
         "title_en": titles.get(number, {}).get("title_en"), **collections})
 
@@ -626,7 +629,7 @@ def population_items(
     salience_iri = {name: iri for iri, name in SALIENCE.items()}.get(salience) if salience else None
     rows = services.run("items-serving-population", population=row["population"], salience=salience_iri).values()
     titles = _item_titles(services)
-    grouped: dict[int, dict[str, Any]] = {}
+    grouped: dict[tuple[int, str], dict[str, Any]] = {}
     for hit in rows:
         entry = _item_entry(grouped, hit, titles, populations={}, evidence=[])
         level = SALIENCE[hit["salience"]]
@@ -740,7 +743,7 @@ def body_items(
     role_iri = {name: iri for iri, name in ROLES.items()}.get(role) if role else None
     rows = services.run("items-by-body", body=row["body"], role=role_iri).values()
     titles = _item_titles(services)
-    grouped: dict[int, dict[str, Any]] = {}
+    grouped: dict[tuple[int, str], dict[str, Any]] = {}
     for hit in rows:
         entry = _item_entry(grouped, hit, titles, roles=[], evidence=[])
         hit_role = ROLES[hit["role"]]

@@ -137,3 +137,15 @@ def test_the_api_serves_an_on_disk_store(tmp_path: Path, three: Path, capsys: py
         answer = client.post("/sparql", data={"query": COUNT}, headers={"accept": "application/sparql-results+json"})
         assert answer.status_code == 200
         assert int(answer.json()["results"]["bindings"][0]["n"]["value"]) == count(load_store(folder))
+
+
+def test_population_and_body_routes_list_each_plans_item_on_its_own(tmp_path: Path, three: Path) -> None:
+    """/populations/{slug}/items and /bodies/{slug}/items group hits by item IRI, not by number."""
+    with TestClient(create_app(Settings(data=three, answer_cache=0, workers=1))) as client:
+        served = client.get("/populations/couriers/items").json()["items"]
+        involved = client.get("/bodies/platform-enterprises/items").json()["items"]
+    for items in (served, involved):
+        paths = [item["path"] for item in items]
+        assert len(paths) == len(set(paths))
+        assert {"/id/item/16", "/id/item/s0002-16", "/id/item/s0003-16"} <= set(paths)
+        assert [item["number"] for item in items] == sorted(item["number"] for item in items)
