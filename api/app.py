@@ -31,7 +31,7 @@ from policykg.api.backend import EmbeddedBackend, open_backend
 from policykg.api.cache import AnswerCache, build_tag
 from policykg.api.deps import Services, ServicesDep
 from policykg.api.errors import install_handlers
-from policykg.api.html import STATIC, page, wants_html
+from policykg.api.html import STATIC, LanguageCookie, page, wants_html
 from policykg.api.named import add_named_query_routes
 from policykg.api.named import router as named_router
 from policykg.api.settings import Settings
@@ -98,7 +98,7 @@ def home_page(request: Request, services: Services, found: Index) -> Response:
         "populations": len(relations._populations(services)), "bodies": len(relations._bodies(services)),
         "indicators": len(relations._all_indicators(services)), "quads": found.quads,
     }
-    return page(request, "home.html", services.base_url,
+    return page(request, "home.html", services.base_url, text_section="home",
                 chapters=[chapters[number] for number in sorted(chapters)], counts=counts)
 
 
@@ -124,6 +124,7 @@ def create_app(settings: Settings | Path | str | None = None) -> FastAPI:
         app.add_middleware(AnswerCache, tag=build_tag(settings.data), max_entries=settings.answer_cache)
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET"], allow_headers=["*"],
                        expose_headers=["Link", "Vary", "ETag", "Content-Location", "X-SPARQL-MaxRows", "X-Incoming-Truncated"])
+    app.add_middleware(LanguageCookie)  # outermost: ?lang= is remembered, and no cached answer holds a Set-Cookie
     # Most requested first: Starlette tries the routes in order, and the named queries add one each.
     for router in (index, entities.router, relations.router, sparql.router, named_router):
         app.include_router(router)

@@ -8,6 +8,11 @@ This ASGI middleware therefore
   (the SHA-256 of the served TriG file, as ``dist/manifest.json`` records it)
   and answers ``If-None-Match`` with 304, as legislation.gov.uk or Wikidata's
   entity data do;
+* keys each answer on what it depends on: the path, the query string, ``Accept``,
+  ``Accept-Language`` and the reader's chosen language (the value of the
+  ``policykg_lang`` cookie alone, not the whole ``Cookie`` header: a page's
+  language follows ``?lang=``, that cookie, then ``Accept-Language``), so an
+  answer is never served in another language than the one asked for;
 * keeps up to ``max_entries`` answers of at most ``max_bytes`` each (least
   recently used first out) and serves them again without running a query.
 
@@ -24,6 +29,8 @@ from collections import OrderedDict
 from pathlib import Path
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from policykg.api.html import cookie_language
 
 UNCACHED_PREFIXES = ("/sparql", "/query", "/docs", "/redoc")  # a user's query always runs
 
@@ -68,9 +75,11 @@ class AnswerCache:
             await self.app(scope, receive, send)
             return
         headers = dict(scope["headers"])
-        # What an answer depends on: the URL and the negotiated headers (pages pick their language by Accept-Language).
+        # What an answer depends on: the URL, the negotiated headers, the language a reader chose (pages only).
+        cookie = b"; ".join(value for name, value in scope["headers"] if name == b"cookie").decode("latin-1")
+        chosen = cookie_language(cookie) or ""
         key = (scope["method"], scope["path"], scope["query_string"], headers.get(b"accept", b""),
-               headers.get(b"accept-language", b""))
+               headers.get(b"accept-language", b""), chosen)
         etag = f'"{self.tag}-{hashlib.sha1(repr(key[1:]).encode()).hexdigest()[:12]}"'.encode()
         if etag in [tag.strip() for tag in headers.get(b"if-none-match", b"").split(b",")]:
             await send({"type": "http.response.start", "status": 304, "headers": [(b"etag", etag)]})

@@ -47,7 +47,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from policykg.api.deps import Services, ServicesDep
-from policykg.api.html import language, page
+from policykg.api.html import language, page, text, texts
 from policykg.api.relations import BASE, CategorySlug, Indicator, _all_indicators
 
 router = APIRouter(tags=["pages"])
@@ -59,14 +59,7 @@ ABOUT_TOLERANCE = 0.05  # "about N" is met from (1 - 5 %) × N
 TABLE_ORDER: tuple[str, ...] = get_args(CategorySlug)  # quality, services, rights: the plan's order
 ITEM_ONLY = "item"  # the section key of targets stated only in an item
 
-STATUS_LABELS: dict[str, dict[Status, str]] = {
-    "zh": {"met": "已达成", "on-track": "进度正常", "behind": "落后", "no-data": "无数据"},
-    "en": {"met": "met", "on-track": "on track", "behind": "behind", "no-data": "no data"},
-}
-COMPARATOR_LABELS: dict[str, dict[str, str]] = {  # the ontology's labels of pol:AtLeast …
-    "zh": {"at-least": "不少于", "more-than": "超过", "about": "左右", "exactly": "恰好"},
-    "en": {"at-least": "at least", "more-than": "more than", "about": "about", "exactly": "exactly"},
-}
+SECTION = "dashboard"  # the page's texts in interface-texts.yaml (status_*; comparator_* in common)
 
 # --------------------------------------------------------------------------- chart geometry (SVG user units)
 WIDTH = 400          # viewBox width; the SVG is drawn at width 100 %, so this is a phone's width at ~1×
@@ -178,11 +171,11 @@ def percent(ratio: float) -> str:
 def period_text(period: str, lang: str) -> str:
     """``2022`` → 2022年 / 2022; ``2021/2022`` → 2021—2022年 / 2021–2022; ``..D`` → 截至D / as of D."""
     if period.startswith(".."):
-        return ("截至" if lang == "zh" else "as of ") + period[2:]
+        return text(SECTION, "as_of", lang, day=period[2:])
     if "/" in period:
         first, last = period.split("/", 1)
-        return f"{first}—{last}年" if lang == "zh" else f"{first}–{last}"
-    return f"{period}年" if lang == "zh" and re.fullmatch(r"[0-9]{4}", period) else period
+        return text(SECTION, "years", lang, first=first, last=last)
+    return text(SECTION, "year", lang, period=period) if re.fullmatch(r"[0-9]{4}", period) else period
 
 
 def _natural(slug: str) -> list[object]:
@@ -252,30 +245,27 @@ def _category_names(services: Services, indicators: list[Indicator]) -> dict[str
 
 
 def _bar(indicator: Indicator, lang: str, base: str) -> Bar:
+    t = texts(SECTION, lang)
     status, expected = status_of(indicator)
     observation = indicator.latest_observation
-    comparator = COMPARATOR_LABELS[lang][indicator.comparator]
+    comparator = t[f"comparator_{indicator.comparator}"]
     target_figure = quantity(indicator.target, indicator.unit, lang)
     target = f"{comparator}{target_figure}" if lang == "zh" else f"{comparator} {target_figure}"
     if indicator.deadline is not None:
         deadline = indicator.deadline.isoformat()
     elif indicator.per_year:
-        deadline = "每年" if lang == "zh" else "per year"
+        deadline = t["per_year"]
     else:
         deadline = "—"
     name = indicator.label_en if lang == "en" and indicator.label_en else indicator.label_zh
-    status_label = STATUS_LABELS[lang][status]
+    status_label = t[f"status_{status}"]
     observed = quantity(observation.value, indicator.unit, lang) if observation else None
     period = period_text(observation.period, lang) if observation else None
     ratio = percent(indicator.ratio) if indicator.ratio is not None else None
     names = indicator.label_zh + (f" ({indicator.label_en})" if indicator.label_en else "")
-    if lang == "zh":
-        parts = [names, f"目标：{target}（{deadline}）",
-                 f"最新：{observed}（{period}），为目标的{ratio}" if observed else "无观测数据", status_label]
-    else:
-        parts = [names, f"target: {target} ({deadline})",
-                 f"latest: {observed} ({period}), {ratio} of the target" if observed else "no observation",
-                 status_label]
+    parts = [names, t["tip_target"].format(target=target, deadline=deadline),
+             t["tip_latest"].format(observed=observed, period=period, ratio=ratio) if observed else t["tip_none"],
+             status_label]
     return Bar(indicator=indicator, href=f"{base}{indicator.path}?lang={lang}", status=status,
                status_label=status_label, expected=expected, name=name,
                name_short=fit(name, WIDTH - text_width(status_label) - 12), target=target, deadline=deadline,
@@ -320,7 +310,7 @@ def sections(services: Services, lang: str, base: str) -> tuple[list[Section], f
     found = []
     for key in order:
         if key == ITEM_ONLY:
-            heading = "仅见于条目正文的目标" if lang == "zh" else "Targets stated only in an item"
+            heading = text(SECTION, "item_only", lang)
             heading_other = None
         else:
             category = grouped[key][0].category
@@ -344,7 +334,8 @@ def dashboard(request: Request, services: ServicesDep) -> Response:
     found, scale = sections(services, lang, base)
     bars = [bar for section in found for bar in section.bars]
     totals = {status: sum(bar.status == status for bar in bars) for status in STATUSES}
-    return page(request, "dashboard.html", base=base, sections=found, total=len(bars), totals=totals,
-                status_labels=STATUS_LABELS[lang], statuses=STATUSES, scale=percent(scale).replace(".0%", "%"),
+    return page(request, "dashboard.html", base=base, text_section=SECTION, sections=found, total=len(bars),
+                totals=totals, status_labels={status: text(SECTION, f"status_{status}", lang) for status in STATUSES},
+                statuses=STATUSES, scale=percent(scale).replace(".0%", "%"),
                 about_tolerance=f"{(1 - ABOUT_TOLERANCE) * 100:g}%", plan_start=PLAN_START.isoformat(),
                 width=WIDTH, font=FONT, bar_top=BAR_TOP, bar_height=BAR_HEIGHT, axis=AXIS)

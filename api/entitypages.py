@@ -38,7 +38,7 @@ from policykg.api import relations
 from policykg.api.deps import Services
 from policykg.api.entities import (RESOURCE_FORMATS, _href, compact, describe, formats_for_page,
                                    ontology_graph, ontology_labels)
-from policykg.api.html import in_language, language, render, site_context, texts
+from policykg.api.html import language, render, site_context, text, texts
 from policykg.api.kindpages import page_for
 from policykg.namespaces import ID, POL
 
@@ -51,96 +51,16 @@ PREF_LABEL, ALT_LABEL = str(SKOS.prefLabel), str(SKOS.altLabel)
 LABELS = (str(RDFS.label), PREF_LABEL, "http://purl.org/dc/terms/title")
 STATEMENTS_VIEW = "statements"  # ?view=statements: the generic page
 
-# Interface text: key -> (Chinese, English).
-TEXT: dict[str, tuple[str, str]] = {
-    "population": ("服务对象", "Population"),
-    "body": ("机构", "Body"),
-    "indicator": ("指标", "Indicator"),
-    "programme": ("工作品牌", "Programme"),
-    "law": ("法律法规", "Law or policy document"),
-    "slogan": ("提法", "Slogan"),
-    "publication": ("出版物", "Publication"),
-    "what": ("是什么", "What it is"),
-    "type": ("类型", "Type"),
-    "alt_labels": ("别称", "Also called"),
-    "iri": ("标识（IRI）", "Identifier (IRI)"),
-    "formats": ("其他格式", "Other formats"),
-    "statements": ("全部陈述（通用视图）", "All statements (generic view)"),
-    "population_type": ("服务对象分类中的一个概念（SKOS）", "A concept of the population scheme (SKOS)"),
-    "hierarchy": ("在分类中的位置", "Place in the hierarchy"),
-    "broader": ("上位群体", "Broader groups"),
-    "broader_chain": ("上位路径", "Broader chain"),
-    "top": ("顶层群体（无上位群体）", "A top group (no broader one)"),
-    "narrower": ("下位群体", "Narrower groups"),
-    "no_narrower": ("没有下位群体。", "No narrower groups."),
-    "items_count": ("项服务于此群体", "items"),
-    "serving": ("服务于此群体的规划条目", "Plan items that serve this group"),
-    "serving_total": ("共 {total} 项条目服务于“{label}”（含下位群体），其中 {direct} 项直接提及它。",
-                      "{total} items serve “{label}” including narrower groups; {direct} of them name it directly."),
-    "no_items": ("规划中没有条目提到它。", "No plan item names it."),
-    "matched": ("所匹配的群体", "Matched group"),
-    "salience": ("显著性", "Salience"),
-    "primary": ("主要对象", "primary (the item is about it)"),
-    "mentioned": ("提及", "mentioned"),
-    "evidence": ("原文依据", "What the plan says"),
-    "source": ("出处", "source"),
-    "item": ("条目", "Item"),
-    "body_type": ("组织或机关类别（org:Organization）", "An organisation or organ category (org:Organization)"),
-    "kind": ("类别", "Kind"),
-    "parent": ("隶属于", "Part of"),
-    "no_parent": ("不隶属于其他机构。", "Not part of another body."),
-    "children": ("下属机构", "Sub-organisations"),
-    "no_children": ("没有下属机构。", "No sub-organisations."),
-    "roles": ("角色", "Roles"),
-    "role": ("角色", "Role"),
-    "cue": ("提示词", "cue"),
-    "named_body": ("所指机构", "Body named"),
-    "involving": ("涉及此机构的规划条目", "Plan items that involve this body"),
-    "involving_total": ("共 {total} 项条目涉及“{label}”或其下属机构，其中 {direct} 项直接提及它。",
-                        "{total} items involve “{label}” or one of its sub-organisations; {direct} of them name it "
-                        "directly."),
-    "by_role": ("按角色计（一项条目可有多个角色）", "By role (an item can count under several)"),
-    "target": ("目标", "Target"),
-    "comparator": ("比较方式", "Comparator"),
-    "unit": ("单位", "Unit"),
-    "deadline": ("期限", "Deadline"),
-    "per_year": ("每年", "every year"),
-    "table": ("指标表", "Indicator table"),
-    "no_table": ("仅见于条目正文", "stated only in an item"),
-    "stated_in": ("提出此指标的条目", "Stated in"),
-    "quote": ("原文", "Words"),
-    "progress": ("进展", "Progress"),
-    "latest": ("最新实际值", "Latest observation"),
-    "period": ("期间", "Period"),
-    "no_observation": ("2022 年工作报告没有给出对应的数字。", "The 2022 work report gives no figure for it."),
-    "ratio": ("完成比例（实际值 ÷ 目标值）", "Ratio (observed ÷ target)"),
-    "dashboard": ("全部指标（仪表板）", "All indicators (dashboard)"),
-    "mention_items": ("提到它的规划条目", "Plan items that name it"),
-    "mention_total": ("共 {total} 项条目提到“{label}”。", "{total} items name “{label}”."),
-    "action": ("动作", "Action"),
-    "later": ("后续文件中提到它的任务", "Later tasks that name it"),
-    "classified": ("分类依据", "Classified by"),
-    "definition": ("定义", "Definition"),
-}
-COMPARATORS = {"at-least": ("不少于", "at least"), "more-than": ("超过", "more than"), "about": ("约", "about"),
-               "exactly": ("为", "exactly")}
-ROLES = {"lead": ("牵头", "lead"), "partner": ("合作", "partner"),
-         "supported": ("工会配合（由其牵头）", "supported (it leads, unions assist)"),
-         "addressed": ("工作对象（督促、推动）", "addressed (urged or pressed)"), "involved": ("涉及", "involved")}
-BODY_KINDS = {"union": ("工会组织", "trade union"), "party": ("党的组织", "Party organisation"),
-              "state": ("国家机关", "state organ"), "legislature": ("立法机关", "legislature"),
-              "people-organisation": ("人民团体", "people's organisation"),
-              "international": ("国际组织", "international organisation"), "company": ("企业", "company"),
-              "enterprise-category": ("企业类别", "category of enterprise"), "media": ("媒体", "media"),
-              "other": ("其他", "other")}
+SECTION = "entity"  # these pages' texts in interface-texts.yaml (role_*, body_kind_*, comparator_* …)
 MENTION_KINDS = ("programme", "law", "slogan", "publication")
 
 
-def _pick(pairs: dict[str, tuple[str, str]], key: str | None, lang: str) -> str:
+def _pick(t: dict[str, str], prefix: str, key: str | None) -> str:
+    """The text ``prefix + key`` (a role, a kind of body …), else the key itself: a value the table does not know
+    is shown as the graph has it."""
     if key is None:
         return ""
-    pair = pairs.get(key)
-    return in_language(pair, lang) if pair else key
+    return t.get(prefix + key, key)
 
 
 # --------------------------------------------------------------------------- evidence: sentences with marked words
@@ -256,7 +176,7 @@ def _common(services: Services, request: Request, ident: str) -> dict[str, Any]:
     base = services.base_url
     lang = language(request)
     path = f"/id/{ident}"
-    return {"t": texts(TEXT, lang), "ident": ident, "iri": ID_BASE + ident, "kind": ident.split("/", 1)[0],
+    return {"text_section": SECTION, "ident": ident, "iri": ID_BASE + ident, "kind": ident.split("/", 1)[0],
             "formats": formats_for_page(base, path, RESOURCE_FORMATS),
             "statements_href": _href(base, path) + "?" + urlencode({"view": STATEMENTS_VIEW, "lang": lang}),
             **site_context(request, base)}
@@ -298,7 +218,8 @@ def population_page(services: Services, request: Request, ident: str) -> bytes |
     if _generic_wanted(request) or slug not in rows:
         return None
     context = _common(services, request, ident)
-    base, lang, t = context["base"], context["lang"], context["t"]
+    base, lang = context["base"], context["lang"]
+    t = texts(SECTION, lang)
     row = rows[slug]
     tree = relations.population_tree.__wrapped__(services)
     node = _find(tree.roots, slug)
@@ -315,7 +236,7 @@ def population_page(services: Services, request: Request, ident: str) -> bytes |
     def details(ev: relations.PopulationEvidence) -> list[str]:
         matched = rows.get(ev.population, {})
         name = ev.population_label + (f" ({matched['label_en']})" if lang == "en" and matched.get("label_en") else "")
-        return [f"{t['matched']}: {name}", f"{t['salience']}: {t[ev.salience]}"]
+        return [f"{t['matched']}{t['colon']}{name}", f"{t['salience']}{t['colon']}{t[ev.salience]}"]
 
     items = [_item_view(base, lang, item.number, item.title_zh, item.title_en, salience=item.salience,
                         matched=[{**ref(p.slug), "salience": p.salience, "is_self": p.slug == slug}
@@ -330,8 +251,11 @@ def population_page(services: Services, request: Request, ident: str) -> bytes |
                 "label_en": indicator.label_en, "quote": indicator.quote,
                 "items": sorted(numbers.intersection(indicator.stated_in))}
                for indicator in relations._all_indicators(services) if numbers.intersection(indicator.stated_in)]
+    # The broader groups: what the plan sets for one of them as a whole concerns this group too.
+    broader_groups = [{**ref(key), "items_total": relations._int(rows[key].get("all_items"))}
+                      for key in broader.get(slug, []) if key in rows]
     return render(
-        "population.html", **context,
+        "population.html", **context, label=label, broader_groups=broader_groups,
         label_zh=row["label_zh"], label_en=row.get("label_en"),
         alt_labels=sorted(relations._split(row.get("alt_labels"), "|")),
         type=_type_view(POL_BASE + "PopulationScheme", lang),
@@ -360,7 +284,8 @@ def body_page(services: Services, request: Request, ident: str) -> bytes | None:
     if _generic_wanted(request) or slug not in bodies:
         return None
     context = _common(services, request, ident)
-    base, lang, t = context["base"], context["lang"], context["t"]
+    base, lang = context["base"], context["lang"]
+    t = texts(SECTION, lang)
     summary = next(b for b in relations.list_bodies.__wrapped__(services).bodies if b.slug == slug)
 
     def ref(key: str) -> dict[str, Any]:
@@ -381,26 +306,26 @@ def body_page(services: Services, request: Request, ident: str) -> bytes | None:
     involved = relations.body_items.__wrapped__(services, slug, None)
 
     def details(ev: relations.BodyItemEvidence) -> list[str]:
-        found = [f"{t['role']}: {_pick(ROLES, ev.role, lang)}" + (f" ({t['cue']} {ev.cue})" if ev.cue else "")]
+        found = [f"{t['role']}{t['colon']}{_pick(t, 'role_', ev.role)}" + (f" ({t['cue']} {ev.cue})" if ev.cue else "")]
         if ev.body != slug:
             named = bodies.get(ev.body, {})
             name = ev.body_label or ev.body
             if lang == "en" and named.get("label_en"):
                 name += f" ({named['label_en']})"
-            found.append(f"{t['named_body']}: {name}")
+            found.append(f"{t['named_body']}{t['colon']}{name}")
         return found
 
     items = [_item_view(base, lang, item.number, item.title_zh, item.title_en,
-                        roles=[_pick(ROLES, role, lang) for role in item.roles],
+                        roles=[_pick(t, "role_", role) for role in item.roles],
                         sentences=sentences(services, base, item.evidence, details))
              for item in involved.items]
     label = summary.label_zh if lang == "zh" else (summary.label_en or summary.label_zh)
     return render(
         "body.html", **context,
         label_zh=summary.label_zh, label_en=summary.label_en, alt_labels=summary.alt_labels,
-        body_kind=_pick(BODY_KINDS, summary.kind, lang),
+        body_kind=_pick(t, "body_kind_", summary.kind),
         parents=parents, children=_body_tree(slug, children, bodies, base, lang, frozenset({slug})),
-        roles=[{"name": _pick(ROLES, role, lang), "count": getattr(summary.items_by_role, role)}
+        roles=[{"name": _pick(t, "role_", role), "count": getattr(summary.items_by_role, role)}
                for role in relations.ROLE_ORDER],
         summary=t["involving_total"].format(total=summary.items, label=label, direct=summary.direct_items),
         items=items,
@@ -418,12 +343,11 @@ def number_text(value: float) -> str:
 def period_text(period: str, lang: str) -> str:
     """"2022", "2021/2022" (since 2021) or "..2022-12-31" (as of that day), in words."""
     if period.startswith(".."):
-        day = period[2:]
-        return f"截至 {day}" if lang == "zh" else f"as of {day}"
+        return text(SECTION, "as_of", lang, day=period[2:])
     if "/" in period:
         first, last = period.split("/", 1)
-        return f"{first} 年至 {last} 年累计" if lang == "zh" else f"{first} to {last}, cumulative"
-    return f"{period} 年" if lang == "zh" else period
+        return text(SECTION, "cumulative", lang, first=first, last=last)
+    return text(SECTION, "year", lang, period=period)
 
 
 def _source_of(services: Services, iri: str) -> dict[str, Any] | None:
@@ -456,7 +380,7 @@ def indicator_page(services: Services, request: Request, ident: str) -> bytes | 
     return render(
         "indicator.html", **context,
         label_zh=found.label_zh, label_en=found.label_en, type=_type_view(POL_BASE + "Indicator", lang),
-        category=found.category, comparator=_pick(COMPARATORS, found.comparator, lang),
+        category=found.category, comparator=_pick(texts(SECTION, lang), "comparator_", found.comparator),
         comparator_key=found.comparator, target=number_text(found.target), unit=found.unit,
         deadline=found.deadline.isoformat() if found.deadline else None, per_year=found.per_year,
         quote=found.quote,
@@ -491,7 +415,8 @@ def mention_page(services: Services, request: Request, ident: str) -> bytes | No
     if _generic_wanted(request):
         return None
     context = _common(services, request, ident)
-    base, lang, t = context["base"], context["lang"], context["t"]
+    base, lang = context["base"], context["lang"]
+    t = texts(SECTION, lang)
     iri = context["iri"]
     description = describe(services, iri)
     names: dict[str, str] = {}
@@ -514,7 +439,7 @@ def mention_page(services: Services, request: Request, ident: str) -> bytes | No
     titles = relations._item_titles(services)
 
     def details(ev: relations.MentionEvidence) -> list[str]:
-        return [f"{t['action']}: {ev.action}"] if ev.action else []
+        return [f"{t['action']}{t['colon']}{ev.action}"] if ev.action else []
 
     items = [_item_view(base, lang, number, titles.get(number, {}).get("title_zh", str(number)),
                         titles.get(number, {}).get("title_en"), actions=mention.actions,

@@ -49,7 +49,7 @@ from fastapi.responses import Response
 from policykg.api.deps import Services, ServicesDep
 from policykg.api.entities import RESOURCE_FORMATS, formats_for_page
 from policykg.api.errors import NotFound
-from policykg.api.html import page, render, site_context, texts
+from policykg.api.html import page, render, site_context, text, texts
 from policykg.api.kindpages import page_for
 from policykg.api.relations import ROLE_ORDER, ItemDetail, get_item, path_of
 from policykg.build.sources import SourceText, load_source, read_manifest
@@ -61,95 +61,8 @@ CONTEXT = 300  # characters of the source shown each side of a span
 MAX_CONTEXT = 5000
 KIND_ORDER = ("population", "body", "mention", "indicator")
 
-# Interface text: (Chinese, English).
-TEXT: dict[str, tuple[str, str]] = {
-    "item": ("规划条目", "Plan item"),
-    "chapter": ("章", "Chapter"),
-    "text": ("条目正文", "Text of the item"),
-    "text_note": ("按原件逐字显示（各措施的原文切片，含原有换行与标点）；高亮处为关系的证据，链接到相应实体。",
-                  "Shown exactly as printed (each measure's raw slice of the source, line breaks and punctuation "
-                  "included); highlighted words are the evidence of a link and lead to its entity."),
-    "no_body": ("语料中只有本条目的标题，没有正文。", "The corpus carries only this item's title, not its body."),
-    "legend": ("图例", "Legend"),
-    "measure": ("措施", "Measure"),
-    "source": ("原文", "source"),
-    "source_of": ("查看原文位置", "show in the source"),
-    "cleaned": ("整理后文本", "Cleaned text"),
-    "evidence": ("证据", "Evidence"),
-    "overlaps": ("与已高亮的词重叠，未在正文中标出", "overlaps a highlighted span; not marked in the text"),
-    "unplaced": ("未在正文中标出的证据", "Evidence not shown in the text"),
-    "from_title": ("出自标题", "read from the title"),
-    "other_copy": ("出自另一份原件，不在所示原文中", "read from another copy, outside the text shown"),
-    "mismatch": ("偏移处的文字与证据不符", "the words at its offsets do not match"),
-    "indicator_once": ("指标原文在条目各措施中未恰好出现一次（指标无偏移，只在恰好出现一次时标出）",
-                       "the target's words do not occur exactly once in the measures (targets carry no offsets; "
-                       "they are marked only where they occur exactly once)"),
-    "populations": ("服务人群", "Populations"),
-    "bodies": ("相关主体", "Bodies"),
-    "mentions": ("提及的项目、口号、法律与出版物", "Programmes, slogans, laws and publications named"),
-    "variants": ("异文", "Variants"),
-    "variants_note": ("各份原件在此处的不同读法；✓ 为图谱采用的读法。", "Where the copies differ; ✓ marks the reading the graph uses."),
-    "site": ("位置", "Where"),
-    "field": ("字段", "Field"),
-    "rule": ("规则", "Rule"),
-    "chosen": ("采用", "chosen"),
-    "omitted": ("（缺）", "(omitted)"),
-    "none": ("无", "none"),
-    "indicators": ("目标指标与进展", "Targets and progress"),
-    "target": ("目标", "Target"),
-    "due": ("期限", "Due"),
-    "per_year": ("每年", "per year"),
-    "latest": ("最新数据（2022）", "Latest figure (2022)"),
-    "progress": ("进展", "Progress"),
-    "no_observation": ("尚无数据", "no figure yet"),
-    "observations": ("2022年工作报告中的数据", "Figures of the 2022 work report"),
-    "later": ("后续任务", "Later tasks that continue it"),
-    "later_note": ("2023年工作任务与中国工会十八大报告中延续本条目的内容，按相关度排列。",
-                   "The 2023 tasks and the 18th-congress lines that continue this item, best first."),
-    "score": ("相关度", "Score"),
-    "decided_by": ("判定", "Decided by"),
-    "basis": ("依据", "Basis"),
-    "other_views": ("其他视图与格式", "Other views and formats"),
-    "statements": ("全部陈述（通用页面）", "All statements (generic page)"),
-    "json": ("JSON（/items 接口）", "JSON (/items API)"),
-    "iri": ("IRI", "IRI"),
-    "kind_population": ("人群", "Population"),
-    "kind_body": ("主体", "Body"),
-    "kind_mention": ("项目/口号/出版物", "Programme, slogan, publication"),
-    "kind_law": ("法律法规", "Law"),
-    "kind_indicator": ("指标", "Target"),
-    "role": ("角色", "role"),
-    "cue": ("提示词", "cue"),
-    "action": ("动作", "action"),
-    "salience": ("显著度", "salience"),
-    "primary": ("主要", "primary"),
-    "mentioned": ("提及", "mentioned"),
-    # the source view
-    "source_title": ("原文", "Source"),
-    "file": ("文件", "File"),
-    "offsets": ("偏移", "Offsets"),
-    "lines": ("行", "Lines"),
-    "whole_file": ("整份文件（纯文本）", "The whole file (plain text)"),
-    "known_files": ("已知的原文文件", "The known source files"),
-    "error": ("错误", "Error"),
-    "before_after": ("前后各显示", "Context shown each side"),
-    "characters": ("个字符", "characters"),
-}
-ROLE_TEXT: dict[str, tuple[str, str]] = {
-    "lead": ("牵头（工会主体行动）", "lead (a union body acts)"),
-    "partner": ("合作（联合、会同）", "partner (jointly with)"),
-    "supported": ("配合（对方牵头）", "supported (they lead, the union assists)"),
-    "addressed": ("推动对象（督促、推动）", "addressed (the action is aimed at it)"),
-    "involved": ("涉及（无提示词）", "involved (named without a cue)"),
-}
-DOCUMENTS: dict[str, tuple[str, str]] = {
-    "acftu-2022-work-report": ("2022年工作报告：2023年工作任务", "2022 work report: the tasks for 2023"),
-    "acftu-18th-congress-summary": ("中国工会第十八次全国代表大会报告", "18th national congress of Chinese trade unions"),
-}
-COMPARATOR_TEXT: dict[str, tuple[str, str]] = {
-    "at-least": ("不少于", "at least"), "more-than": ("超过", "more than"), "about": ("约", "about"),
-    "exactly": ("", "exactly"),
-}
+SECTION = "item"  # the item page's texts in interface-texts.yaml (role_full_*, document_*, comparator_* …)
+SOURCE_SECTION = "source"  # the source view's
 
 
 # --------------------------------------------------------------------------- the vendored sources
@@ -214,7 +127,7 @@ def _label(zh: str, en: str | None, lang: str) -> str:
 
 def _collect(detail: ItemDetail, base: str, lang: str) -> list[Span]:
     """Every evidence span of the item (populations, bodies, mentions), deduplicated."""
-    t = texts(TEXT, lang)
+    t = texts(SECTION, lang)
     found: dict[tuple, Span] = {}
 
     def add(span: Span) -> None:
@@ -224,22 +137,22 @@ def _collect(detail: ItemDetail, base: str, lang: str) -> list[Span]:
         name = _label(population.label_zh, population.label_en, lang)
         for e in population.evidence:
             add(Span("population", "ev-population", base + path_of(population.iri),
-                     f"{t['kind_population']}: {name} · {t['salience']}: {t[population.salience]}", name,
+                     f"{t['kind_population']}{t['colon']}{name} · {t['salience']}{t['colon']}{t[population.salience]}", name,
                      t[population.salience], e.file, e.start, e.end, e.words, source_href(base, e.file, e.start, e.end),
                      e.source))
     for body in detail.bodies:
         name = _label(body.label_zh, body.label_en, lang)
-        role = ROLE_TEXT[body.role][0 if lang == "zh" else 1]
+        role = t[f"role_full_{body.role}"]
         for e in body.evidence:
-            cue = f" · {t['cue']}: {e.cue}" if e.cue else ""
+            cue = f" · {t['cue']}{t['colon']}{e.cue}" if e.cue else ""
             add(Span("body", f"ev-body ev-role-{body.role}", base + path_of(body.iri),
-                     f"{t['kind_body']}: {name} · {t['role']}: {role}{cue}", name, f"{t['role']}: {role}{cue}",
+                     f"{t['kind_body']}{t['colon']}{name} · {t['role']}{t['colon']}{role}{cue}", name, f"{t['role']}{t['colon']}{role}{cue}",
                      e.file, e.start, e.end, e.words, source_href(base, e.file, e.start, e.end), e.source))
     for mention in detail.mentions:
         name = _label(mention.name_zh, mention.name_en, lang)
         kind_name = t["kind_law"] if mention.kind == "law" else f"{t['kind_mention']} ({mention.kind})"
         for e in mention.evidence:
-            action = f"{t['action']}: {e.action}" if e.action else ""
+            action = f"{t['action']}{t['colon']}{e.action}" if e.action else ""
             add(Span("mention", "ev-law" if mention.kind == "law" else "ev-programme", base + mention.path,
                      f"{kind_name}: {name}" + (f" · {action}" if action else ""), name, action,
                      e.file, e.start, e.end, e.words, source_href(base, e.file, e.start, e.end), e.source))
@@ -248,7 +161,7 @@ def _collect(detail: ItemDetail, base: str, lang: str) -> list[Span]:
 
 def _indicator_spans(detail: ItemDetail, base: str, lang: str) -> tuple[list[Span], list[Span]]:
     """Indicators found exactly once in the measures' quotes (placed), and the others (listed)."""
-    t = texts(TEXT, lang)
+    t = texts(SECTION, lang)
     found, missing = [], []
     for indicator in detail.indicators:
         name = _label(indicator.label_zh, indicator.label_en, lang)
@@ -256,10 +169,10 @@ def _indicator_spans(detail: ItemDetail, base: str, lang: str) -> tuple[list[Spa
         if len(hits) == 1:
             m, at = hits[0]
             start, end = m.start + at, m.start + at + len(indicator.quote)
-            found.append(Span("indicator", "ev-indicator", base + indicator.path, f"{t['kind_indicator']}: {name}",
+            found.append(Span("indicator", "ev-indicator", base + indicator.path, f"{t['kind_indicator']}{t['colon']}{name}",
                               name, "", m.file, start, end, indicator.quote, source_href(base, m.file, start, end)))
         else:
-            missing.append(Span("indicator", "ev-indicator", base + indicator.path, f"{t['kind_indicator']}: {name}",
+            missing.append(Span("indicator", "ev-indicator", base + indicator.path, f"{t['kind_indicator']}{t['colon']}{name}",
                                 name, "", "", 0, 0, indicator.quote, "", note=t["indicator_once"]))
     return found, missing
 
@@ -276,7 +189,7 @@ def _occurrences(text: str, words: str) -> list[int]:
 
 def _place(detail: ItemDetail, spans: list[Span], base: str, lang: str) -> tuple[list[MeasureView], list[Span]]:
     """Spans sorted into their measures (checked against the quote and the file) and the text cut into segments."""
-    t = texts(TEXT, lang)
+    t = texts(SECTION, lang)
     files = corpus()
     measures = [MeasureView(m.number, m.iri, base + path_of(m.iri), m.quote, m.text, m.file, m.start, m.end,
                             source_href(base, m.file, m.start, m.end)) for m in detail.measures]
@@ -354,10 +267,10 @@ def _number(value: float | int) -> str:
     return f"{value:,}" if isinstance(value, int) else f"{value:,.4g}"
 
 
-def _document_name(iri: str, lang: str) -> str:
+def _document_name(iri: str, t: dict[str, str]) -> str:
+    """A later document by its name in the interface language (``document_<slug>``), else its slug."""
     slug = iri.rstrip("/").rsplit("/", 1)[-1]
-    pair = DOCUMENTS.get(slug)
-    return pair[0 if lang == "zh" else 1] if pair else slug
+    return t.get(f"document_{slug}", slug)
 
 
 @page_for("item")
@@ -372,7 +285,7 @@ def item_page(services: Services, request: Request, ident: str) -> bytes | None:
     base = services.base_url
     context = site_context(request, base)
     lang = str(context["lang"])
-    t = texts(TEXT, lang)
+    t = texts(SECTION, lang)
     indicator_spans, indicators_missing = _indicator_spans(detail, base, lang)
     measures, unplaced = _place(detail, _collect(detail, base, lang) + indicator_spans, base, lang)
     unplaced += indicators_missing
@@ -387,7 +300,7 @@ def item_page(services: Services, request: Request, ident: str) -> bytes | None:
     observations = {o.iri: o for o in detail.observations}
     indicators = []
     for ind in detail.indicators:
-        comparator = COMPARATOR_TEXT[ind.comparator][0 if lang == "zh" else 1]
+        comparator = t[f"comparator_{ind.comparator}"]
         latest = ind.latest_observation
         observed = observations.get(latest.iri) if latest else None
         indicators.append({
@@ -404,22 +317,21 @@ def item_page(services: Services, request: Request, ident: str) -> bytes | None:
 
     later: dict[str, list[dict[str, Any]]] = {}
     for task in detail.later_tasks:
-        later.setdefault(_document_name(task.document, lang), []).append({
+        later.setdefault(_document_name(task.document, t), []).append({
             "href": base + task.path, "text": task.text, "score": f"{task.score:.2f}", "value": task.score,
             "decided_by": task.decided_by, "basis": task.basis})
 
     legend = [("ev-population", t["kind_population"]),
-              *[(f"ev-body ev-role-{role}", f"{t['kind_body']} · {ROLE_TEXT[role][0 if lang == 'zh' else 1]}")
-                for role in ROLE_ORDER],
+              *[(f"ev-body ev-role-{role}", f"{t['kind_body']} · {t[f'role_full_{role}']}") for role in ROLE_ORDER],
               ("ev-programme", t["kind_mention"]), ("ev-law", t["kind_law"]), ("ev-indicator", t["kind_indicator"])]
     path = f"/id/{ident}"
     return render(
-        "item.html", t=t, item=detail, measures=measures, unplaced=unplaced, legend=legend,
+        "item.html", text_section=SECTION, item=detail, measures=measures, unplaced=unplaced, legend=legend,
         variants=variants, copies=copies, indicators=indicators,
         observations=[{"label": o.label or "", "value": _number(o.value), "unit": o.unit, "period": o.period,
                        "quote": o.quote, "source": source_href(base, o.file, o.start, o.end)}
                       for o in detail.observations],
-        later=later, roles=ROLE_TEXT, role_index=0 if lang == "zh" else 1,
+        later=later,
         statements_href=f"{base}{path}?" + urlencode({"format": "html", "view": "statements", "lang": lang}),
         json_href=f"{base}/items/{detail.number}", chapter_href=f"{base}/id/chapter/{detail.chapter.number}",
         formats=formats_for_page(base, path, RESOURCE_FORMATS), **context,
@@ -428,19 +340,18 @@ def item_page(services: Services, request: Request, ident: str) -> bytes | None:
 
 # --------------------------------------------------------------------------- /source/{file}
 def _source_error(request: Request, base: str, status: int, message: str, known: list[str]) -> Response:
-    context = site_context(request, base)
-    return page(request, "source.html", base, status=status, t=texts(TEXT, str(context["lang"])), error=message,
+    return page(request, "source.html", base, status=status, text_section=SOURCE_SECTION, error=message,
                 known=known, view=None, formats=[])
 
 
-def _offset(value: str | None, name: str) -> int | str:
-    """The offset, or the message saying what is wrong with it."""
+def _offset(value: str | None, name: str, lang: str) -> int | str:
+    """The offset, or the message (in ``lang``) saying what is wrong with it."""
     if value is None or value == "":
-        return f"{name} is missing"
+        return text(SOURCE_SECTION, "missing", lang, name=name)
     try:
         return int(value, 10)
     except ValueError:
-        return f"{name}={value!r} is not an integer (offsets are character positions: 0, 1, 2 …)"
+        return text(SOURCE_SECTION, "not_integer", lang, name=name, value=repr(value))
 
 
 @router.get("/source/{file}", summary="a vendored source file: the whole text, or a span with its context",
@@ -455,37 +366,36 @@ def source(file: str, request: Request, services: ServicesDep) -> Response:
     files = corpus()
     known = sorted(files)
     lang = str(site_context(request, base)["lang"])
+    t = texts(SOURCE_SECTION, lang)
     if file not in files:
-        message = (f"没有原文文件 {file!r}；已知文件：{', '.join(known)}" if lang == "zh" else
-                   f"no source file {file!r}; the known files are {', '.join(known)}")
+        message = t["no_file"].format(file=repr(file), known=t["comma"].join(known))
         return _source_error(request, base, 404, message, known)
-    text = files[file].text
+    content = files[file].text
     params = request.query_params
     if params.get("start") is None and params.get("end") is None:
-        return Response(text, media_type="text/plain; charset=utf-8")
-    start, end = _offset(params.get("start"), "start"), _offset(params.get("end"), "end")
-    context = _offset(params.get("context", str(CONTEXT)), "context")
+        return Response(content, media_type="text/plain; charset=utf-8")
+    start, end = _offset(params.get("start"), "start", lang), _offset(params.get("end"), "end", lang)
+    context = _offset(params.get("context", str(CONTEXT)), "context", lang)
     problems = [p for p in (start, end, context) if isinstance(p, str)]
     if not problems:
         assert isinstance(start, int) and isinstance(end, int) and isinstance(context, int)
-        if not 0 <= start <= len(text) or not 0 <= end <= len(text):
-            problems.append(f"offsets must lie between 0 and {len(text)} (the length of {file}); "
-                            f"got start={start}, end={end}")
+        if not 0 <= start <= len(content) or not 0 <= end <= len(content):
+            problems.append(t["out_of_range"].format(length=len(content), file=file, start=start, end=end))
         elif start > end:
-            problems.append(f"start={start} is after end={end}")
+            problems.append(t["start_after_end"].format(start=start, end=end))
         if not 0 <= context <= MAX_CONTEXT:
-            problems.append(f"context must be between 0 and {MAX_CONTEXT}; got {context}")
+            problems.append(t["context_range"].format(max=MAX_CONTEXT, context=context))
     if problems:
-        return _source_error(request, base, 400, "; ".join(problems), [])
+        return _source_error(request, base, 400, t["separator"].join(problems), [])
     assert isinstance(start, int) and isinstance(end, int) and isinstance(context, int)
     before_at = max(0, start - context)
-    after_to = min(len(text), end + context)
-    first_line = text.count("\n", 0, start) + 1
-    last_line = text.count("\n", 0, max(start, end - 1)) + 1
+    after_to = min(len(content), end + context)
+    first_line = content.count("\n", 0, start) + 1
+    last_line = content.count("\n", 0, max(start, end - 1)) + 1
     entry = files[file]
     view = {"file": file, "role": entry.role, "document": entry.document, "start": start, "end": end,
-            "before": text[before_at:start], "span": text[start:end], "after": text[end:after_to],
-            "clipped_before": before_at > 0, "clipped_after": after_to < len(text), "context": context,
-            "first_line": first_line, "last_line": last_line, "length": len(text),
+            "before": content[before_at:start], "span": content[start:end], "after": content[end:after_to],
+            "clipped_before": before_at > 0, "clipped_after": after_to < len(content), "context": context,
+            "first_line": first_line, "last_line": last_line, "length": len(content),
             "whole": f"{base}/source/{url_quote(file)}"}
-    return page(request, "source.html", base, t=texts(TEXT, lang), error=None, known=known, view=view, formats=[])
+    return page(request, "source.html", base, text_section=SOURCE_SECTION, error=None, known=known, view=view, formats=[])

@@ -35,64 +35,24 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from statistics import fmean
-from types import SimpleNamespace
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from policykg.api.analytics import BODY_RELATIONS, entity_graph, id_key
 from policykg.api.deps import Services, ServicesDep
-from policykg.api.html import LANGUAGES, language, page, texts
+from policykg.api.html import language, page, texts
 
 router = APIRouter(tags=["pages"])
 
 ROLES = ("lead", "partner", "supported", "addressed", "involved")
-ROLE_NAMES = {"lead": ("牵头", "lead"), "partner": ("合作", "partner"), "supported": ("配合", "supported"),
-              "addressed": ("作用对象", "addressed"), "involved": ("涉及", "involved")}
-SALIENCE_NAMES = {"primary": ("主要对象", "primary"), "mentioned": ("提及对象", "mentioned")}
+SECTION = "network"  # the page's texts in interface-texts.yaml (role_*, salience_*, summary …)
 # Presentation attributes, so that the SVG reads without the page's stylesheet too (network.css refines them).
 ROLE_STYLE = {"lead": ("#b03a2e", "2.4", ""), "partner": ("#b9770e", "1.8", "7 3"),
               "supported": ("#1e8449", "1.8", "2 3"), "addressed": ("#7d3c98", "1.6", "9 3 2 3"),
               "involved": ("#808b96", "1.1", "")}
 SALIENCE_STYLE = {"primary": ("#5d6d7e", "1.2", ""), "mentioned": ("#85929e", "1", "4 3")}
-# What the page shows (network.js fills in the same template when it filters in place).
-SUMMARY = ("显示 {items} 个条目、{populations} 个人群、{bodies} 个主体，{edges} 条关系。",
-           "Showing {items} items, {populations} populations and {bodies} bodies, {edges} links.")
 NODE_FILL = {"item": "#34495e", "population": "#2874a6", "body": "#ca6f1e"}
-
-TEXT = {
-    "title": ("条目—人群—主体关系网络", "Items, populations and bodies: the network"),
-    "intro": ("规划的每个条目（中间，按章分组）连向它服务的职工人群（左）和它涉及的工会组织与其他主体（右）。"
-              "点击节点打开它的页面；图下的表格逐条列出图中的关系。",
-              "Each item of the plan (middle, grouped by chapter) is linked to the groups of workers it serves "
-              "(left) and the union bodies and other organisations it involves (right). Select a node to open "
-              "its page; the table below the picture lists every link shown."),
-    "filters": ("筛选", "Filter"),
-    "chapter": ("章", "Chapter"),
-    "population": ("人群（含下位人群）", "Population (with narrower ones)"),
-    "role": ("主体角色", "Body role"),
-    "all": ("全部", "All"),
-    "apply": ("应用", "Apply"),
-    "clear": ("清除筛选", "Clear filters"),
-    "populations": ("人群", "Populations"),
-    "items": ("规划条目", "Items"),
-    "bodies": ("主体", "Bodies"),
-    "picture": ("关系网络图", "The network picture"),
-    "legend": ("图例", "Legend"),
-    "population_edge": ("服务人群", "serves population"),
-    "body_edge": ("涉及主体", "involves body"),
-    "unlinked": ("无条目关联的节点以浅色显示。", "Nodes no item links to are drawn faded."),
-    "table": ("图中的关系", "The links shown"),
-    "item": ("条目", "Item"),
-    "relation": ("关系", "Relation"),
-    "target": ("人群或主体", "Population or body"),
-    "none": ("没有符合筛选条件的条目。", "No item matches the filters."),
-    "invalid": ("筛选条件无效", "Invalid filter"),
-    "valid": ("有效取值", "Valid values"),
-    "unlinked_list": ("没有条目关联的人群和主体", "Populations and bodies no item links to"),
-    "hint": ("提示：悬停或用 Tab 键聚焦节点可突出显示其相邻节点。",
-             "Tip: hover over or tab to a node to highlight its neighbours."),
-}
 
 
 # --------------------------------------------------------------------------- the network
@@ -215,8 +175,8 @@ def parse_filters(net: Network, request: Request, lang: str) -> Filters:
         raise InvalidFilter("population", population,
                             [(node.id.split("/", 1)[1], node.label_zh) for node in net.of_kind("population")])
     if role and role not in ROLES:
-        index = LANGUAGES.index(lang)
-        raise InvalidFilter("role", role, [(name, ROLE_NAMES[name][index]) for name in ROLES])
+        t = texts(SECTION, lang)
+        raise InvalidFilter("role", role, [(name, t[f"role_{name}"]) for name in ROLES])
     return Filters(int(chapter) if chapter else None, population or None, role or None)
 
 
@@ -291,7 +251,7 @@ class Picture:
 
 def layout(net: Network, sel: Selection, lang: str) -> Picture:
     """A layered layout: populations | items by chapter | bodies, side columns ordered by barycentre."""
-    index = LANGUAGES.index(lang)
+    t = texts(SECTION, lang)
     slots: list[tuple[str, object]] = []  # the middle column: chapter headings and items
     previous = None
     for item in sel.items:
@@ -313,7 +273,7 @@ def layout(net: Network, sel: Selection, lang: str) -> Picture:
         if kind == "chapter":
             number = int(value)  # type: ignore[arg-type]
             title = net.chapters.get(number, ("", None))
-            heading = f"第{number}章" if index == 0 else f"Chapter {number}"
+            heading = t["chapter_heading"].format(number=number)
             chapters.append({"x": _num(X["item"]), "y": _num(at + 4), "text": heading, "number": number,
                              "title": title[0]})
         else:
@@ -334,8 +294,9 @@ def layout(net: Network, sel: Selection, lang: str) -> Picture:
     for node in [*sel.items, *sel.populations, *sel.bodies]:
         x, at = X[node.kind], y[node.id]
         if node.kind == "item":
-            title = (f"第{node.number}项：{node.label_zh}" if index == 0
-                     else f"Item {node.number}: {node.label_zh}" + (f" ({node.label_en})" if node.label_en else ""))
+            title = t["item_number"].format(number=node.number) + t["colon"] + node.label_zh
+            if lang == "en" and node.label_en:
+                title += f" ({node.label_en})"
             label, label_x, anchor, radius = str(node.number), x, "middle", ITEM_RADIUS
         else:
             title = node.label_zh + (f" · {node.label_en}" if node.label_en else "")
@@ -363,20 +324,25 @@ def layout(net: Network, sel: Selection, lang: str) -> Picture:
             "salience": edge.salience or "", "stroke": stroke, "width": width, "dash": dash,
             "d": f"M{_num(x1)} {_num(y1)}C{_num(middle)} {_num(y1)} {_num(middle)} {_num(y2)} {_num(x2)} {_num(y2)}",
         })
-    headings = [("population", TEXT["populations"], "end", X["population"] + SIDE_RADIUS),
-                ("item", TEXT["items"], "middle", X["item"]),
-                ("body", TEXT["bodies"], "start", X["body"] - SIDE_RADIUS)]
-    columns = [{"kind": kind, "text": text[index], "anchor": anchor, "x": _num(x), "y": "28"}
-               for kind, text, anchor, x in headings]
+    headings = [("population", "populations", "end", X["population"] + SIDE_RADIUS),
+                ("item", "items", "middle", X["item"]),
+                ("body", "bodies", "start", X["body"] - SIDE_RADIUS)]
+    columns = [{"kind": kind, "text": t[key], "anchor": anchor, "x": _num(x), "y": "28"}
+               for kind, key, anchor, x in headings]
     return Picture(WIDTH, int(height), columns, chapters, nodes, edges)
 
 
 # --------------------------------------------------------------------------- the page
 def _options(net: Network, filters: Filters, lang: str) -> dict[str, list[dict]]:
-    index = LANGUAGES.index(lang)
-    chapters = [{"value": str(n),
-                 "text": f"第{n}章 {zh}" if index == 0 else f"Chapter {n}" + (f": {en}" if en else ""),
-                 "selected": filters.chapter == n} for n, (zh, en) in net.chapters.items()]
+    t = texts(SECTION, lang)
+
+    def chapter(number: int, zh: str, en: str | None) -> str:
+        title = zh if lang == "zh" else en
+        return t["chapter_option"].format(number=number, title=title) if title else \
+            t["chapter_heading"].format(number=number)
+
+    chapters = [{"value": str(n), "text": chapter(n, zh, en), "selected": filters.chapter == n}
+                for n, (zh, en) in net.chapters.items()]
 
     populations: list[dict] = []
     listed: set[str] = set()
@@ -384,7 +350,7 @@ def _options(net: Network, filters: Filters, lang: str) -> dict[str, list[dict]]
     def walk(node: Node, level: int) -> None:
         listed.add(node.id)
         slug = node.id.split("/", 1)[1]
-        english = f" ({node.label_en})" if index == 1 and node.label_en else ""
+        english = f" ({node.label_en})" if lang == "en" and node.label_en else ""
         populations.append({"value": slug, "text": "\u3000" * level + node.label_zh + english,
                             "selected": filters.population == slug})
         for child in net.narrower.get(node.id, ()):
@@ -395,7 +361,7 @@ def _options(net: Network, filters: Filters, lang: str) -> dict[str, list[dict]]
     for node in [n for n in net.of_kind("population") if not n.broader] + net.of_kind("population"):
         if node.id not in listed:
             walk(node, 0)
-    roles = [{"value": name, "text": ROLE_NAMES[name][index], "selected": filters.role == name} for name in ROLES]
+    roles = [{"value": name, "text": t[f"role_{name}"], "selected": filters.role == name} for name in ROLES]
     return {"chapter": chapters, "population": populations, "role": roles}
 
 
@@ -405,17 +371,17 @@ def _names(node: Node, lang: str) -> dict:
 
 
 def _rows(net: Network, sel: Selection, lang: str) -> list[dict]:
-    index = LANGUAGES.index(lang)
+    t = texts(SECTION, lang)
     rows = []
     for edge in sorted(sel.edges, key=lambda e: (net.nodes[e.item].chapter, net.nodes[e.item].number,
                                                  e.kind != "population", ROLES.index(e.role) if e.role else -1,
                                                  id_key(e.target))):
         if edge.kind == "population":
-            relation, qualifier = TEXT["population_edge"][index], SALIENCE_NAMES.get(edge.salience or "")
+            relation, qualifier = t["population_edge"], t.get(f"salience_{edge.salience}")
         else:
-            relation, qualifier = TEXT["body_edge"][index], ROLE_NAMES[edge.role or "involved"]
+            relation, qualifier = t["body_edge"], t[f"role_{edge.role or 'involved'}"]
         if qualifier:
-            relation += f"（{qualifier[0]}）" if index == 0 else f" ({qualifier[1]})"
+            relation = t["qualified"].format(relation=relation, qualifier=qualifier)
         rows.append({"item": _names(net.nodes[edge.item], lang), "target": _names(net.nodes[edge.target], lang),
                      "relation": relation, "kind": edge.kind, "role": edge.role or "",
                      "source_id": edge.item, "target_id": edge.target})
@@ -434,15 +400,13 @@ def network_page(request: Request, services: ServicesDep) -> Response:
     lang = language(request)
     base = services.base_url
     net = network(services)
-    index = LANGUAGES.index(lang)
-    text = SimpleNamespace(**texts(TEXT, lang))  # not a dict: text.items
+    t = texts(SECTION, lang)
     try:
         filters = parse_filters(net, request, lang)
     except InvalidFilter as error:
-        names = {"chapter": text.chapter, "population": text.population, "role": text.role}
-        message = (f"“{error.value}”不是有效的{names[error.name]}（参数 {error.name}）。" if index == 0
-                   else f"“{error.value}” is not a valid {error.name}.")
-        return page(request, "network.html", base, status=400, text=text, error=message, error_param=error.name,
+        message = t["not_valid"].format(value=error.value, name=t[error.name], param=error.name)
+        return page(request, "network.html", base, status=400, text_section=SECTION, error=message,
+                    error_param=error.name,
                     valid=error.valid, valid_lang="zh" if error.name != "role" else lang,
                     options=_options(net, Filters(), lang), filters=Filters(),
                     picture=None, rows=[], unlinked=[], summary="", summary_template="", role_styles=[],
@@ -451,14 +415,14 @@ def network_page(request: Request, services: ServicesDep) -> Response:
     picture = layout(net, sel, lang)
     faded = {node["id"] for node in picture.nodes if not node["linked"]}
     unlinked = [_names(n, lang) for n in [*sel.populations, *sel.bodies] if n.id in faded]
-    summary = SUMMARY[index].format(items=len(sel.items), populations=len(sel.populations), bodies=len(sel.bodies),
-                                    edges=len(sel.edges))
-    role_styles = [{"role": name, "text": ROLE_NAMES[name][index], "stroke": s, "width": w, "dash": d}
+    summary = t["summary"].format(items=len(sel.items), populations=len(sel.populations), bodies=len(sel.bodies),
+                                  edges=len(sel.edges))
+    role_styles = [{"role": name, "text": t[f"role_{name}"], "stroke": s, "width": w, "dash": d}
                    for name, (s, w, d) in ROLE_STYLE.items()]
-    salience_styles = [{"salience": name, "text": SALIENCE_NAMES[name][index], "stroke": s, "width": w, "dash": d}
+    salience_styles = [{"salience": name, "text": t[f"salience_{name}"], "stroke": s, "width": w, "dash": d}
                        for name, (s, w, d) in SALIENCE_STYLE.items()]
-    return page(request, "network.html", base, text=text, error=None, error_param=None, valid=[], valid_lang=lang,
-                options=_options(net, filters, lang), filters=filters, picture=picture,
-                rows=_rows(net, sel, lang), unlinked=unlinked, summary=summary, summary_template=SUMMARY[index],
+    return page(request, "network.html", base, text_section=SECTION, error=None, error_param=None, valid=[],
+                valid_lang=lang, options=_options(net, filters, lang), filters=filters, picture=picture,
+                rows=_rows(net, sel, lang), unlinked=unlinked, summary=summary, summary_template=t["summary"],
                 role_styles=role_styles,
                 salience_styles=salience_styles)

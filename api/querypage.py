@@ -41,6 +41,7 @@ from policykg.api.deps import ServicesDep
 from policykg.api.entities import compact, local_href
 from policykg.api.errors import ApiError, status_of
 from policykg.api.html import language, page
+from policykg.api.html import text as interface_text
 from policykg.api.sparql import protocol_request
 from policykg.api.sparql_guard import DEFAULT_PREFIXES
 from policykg.errors import PolicyKGError
@@ -48,6 +49,7 @@ from policykg.queries import NamedQuery
 
 router = APIRouter(tags=["pages"])
 
+SECTION = "query"  # the page's texts in interface-texts.yaml
 ROWS_SHOWN = 1000  # rows of a SELECT answer shown on the page (the downloads have them all)
 TURTLE_SHOWN = 256 * 1024  # characters of a CONSTRUCT/DESCRIBE answer shown
 # What the page asks the backend for: results as JSON, graphs as Turtle.
@@ -222,7 +224,7 @@ async def query_page(request: Request, services: ServicesDep) -> Response:
         chosen = services.queries.get(example)
         if chosen is None:
             status = 404
-            error = {"message": f"no named query {example!r}; the examples are listed below", "line": None,
+            error = {"message": interface_text(SECTION, "no_example", lang, name=repr(example)), "line": None,
                      "column": None, "excerpt": None, "caret": None}
         else:
             text = example_text(chosen)
@@ -236,9 +238,8 @@ async def query_page(request: Request, services: ServicesDep) -> Response:
             status = problem.status if isinstance(problem, ApiError) else status_of(problem)
             error = error_view(problem, text)
         seconds = time.perf_counter() - started
-    t = lambda zh, en: zh if lang == "zh" else en  # noqa: E731
     return page(
-        request, "query.html", base, status,
+        request, "query.html", base, status, text_section=SECTION,
         query_text=text if text is not None else DEFAULT_QUERY,
         example=chosen.name if chosen else None,
         examples=example_links(services.queries, base, lang),
@@ -246,5 +247,5 @@ async def query_page(request: Request, services: ServicesDep) -> Response:
         downloads=downloads(text, result["kind"], base) if result and text else [],
         editor=editor_assets(request, base),
         prefixes=script_json(DEFAULT_PREFIXES),
-        rows_shown=ROWS_SHOWN, t=t,
+        rows_shown=ROWS_SHOWN,
     )

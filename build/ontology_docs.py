@@ -26,6 +26,10 @@ only makes its output reproducible and its anchors the terms' local names:
 * **Order of unions.** pyLODE collects the members of an ``owl:unionOf`` in a
   set of HTML elements (order by memory address); they are put back in the
   order of the RDF list.
+* **Labels in two languages.** pyLODE writes all of a term's labels as one run
+  of text ("plan item规划条目" in headings, the table of contents and links);
+  each such run is given a separator, "plan item · 规划条目", in the order
+  pyLODE wrote them.
 * **Side effects.** Importing pyLODE calls ``logging.basicConfig(level=DEBUG)``
   (in ``pylode.profiles.supermodel.loader``) and its ``logging.info`` calls add
   a root handler when there is none; the root logger is put back as it was.
@@ -38,6 +42,8 @@ release), so a different pyLODE may give different bytes.
 
 from __future__ import annotations
 
+import html as html_text
+import itertools
 import json
 import logging
 import re
@@ -45,8 +51,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from rdflib import Graph, URIRef
-from rdflib.namespace import OWL, RDF, SKOS
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS
 
 from policykg.build.serialise import MANIFEST, render_manifest
 from policykg.errors import OutputError
@@ -68,6 +74,9 @@ _MEMBER = r'<span>(?:(?!<span|</span>).)*</span>'
 _SET_CLASS = re.compile(rf'{_MEMBER}(?:\s*<span class="cardinality">(?:or|and|,)</span>\s*{_MEMBER})+', re.S)
 _MEMBER_SPAN = re.compile(_MEMBER, re.S)
 _HREF = re.compile(r'<a href="([^"]*)"')
+_TEXT_NODE = re.compile(r">([^<>]+)<")
+LABEL_SEPARATOR = " · "
+LABEL_PREDICATES = (RDFS.label, SKOS.prefLabel, DCTERMS.title)  # what pyLODE names a term or the ontology by
 
 
 @contextmanager
@@ -159,6 +168,30 @@ def _with_aliases(html: str, anchors: dict[str, str], types: dict[str, list[str]
     return html
 
 
+def _label_runs(graph: Graph) -> dict[str, str]:
+    """Each run of one term's labels as pyLODE writes it, in any order ("plan item规划条目", HTML-escaped) -> the
+    same labels with a separator ("plan item · 规划条目")."""
+    runs: dict[str, str] = {}
+    for predicate in LABEL_PREDICATES:
+        for subject in sorted(set(graph.subjects(predicate, None)), key=str):
+            labels = sorted(html_text.escape(str(o), quote=False) for o in graph.objects(subject, predicate)
+                            if isinstance(o, Literal))
+            if 2 <= len(labels) <= 3:  # a label per language; more would be a list, not a name
+                for order in itertools.permutations(labels):
+                    runs.setdefault("".join(order), LABEL_SEPARATOR.join(order))
+    return runs
+
+
+def _separated_labels(html: str, runs: dict[str, str]) -> str:
+    """Every text node that is exactly a run of a term's labels (around it only white space) separated."""
+    def separate(match: re.Match) -> str:
+        text = match.group(1)
+        core = text.strip()
+        return f">{text.replace(core, runs[core], 1)}<" if core in runs else match.group(0)
+
+    return _TEXT_NODE.sub(separate, html)
+
+
 def render_ontology_docs(ontology: Path | None = None) -> bytes:
     """pyLODE's HTML page of the ontology (``ontology/policykg.ttl`` unless ``ontology`` is given), UTF-8."""
     source = Path(ontology) if ontology is not None else ontology_file()
@@ -178,6 +211,7 @@ def render_ontology_docs(ontology: Path | None = None) -> bytes:
         html = publisher.make_html()
     html = _ordered_set_classes(html, _set_class_orders(graph, anchors))
     html = _with_aliases(html, anchors, types, publisher.fids)
+    html = _separated_labels(html, _label_runs(graph))
     return _canonical_schema_org(html).encode("utf-8")
 
 

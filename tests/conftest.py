@@ -112,3 +112,15 @@ def queries():
     from policykg.queries import named_queries
 
     return named_queries()
+
+
+@pytest.fixture(autouse=True)
+def new_reader(request: pytest.FixtureRequest):
+    """Each test that uses the session's client starts, and leaves, as a reader who has chosen no
+    language: the client keeps the cookie a ``?lang=`` sets, as a browser does."""
+    client = request.getfixturevalue("api") if "api" in request.fixturenames else None
+    if client is not None:
+        client.cookies.clear()
+    yield
+    if client is not None:
+        client.cookies.clear()

@@ -1,7 +1,9 @@
 """A newcomer's path through the pages in a real headless Chromium (Debian's chromium + chromedriver).
 
 home → chapter 5 → item 16 → the 新就业形态劳动者 page → an indicator → the
-query page, running a query and following a result link. Each step is a
+query page, running a query and following a result link; and the newcomer's
+question (which items serve couriers, what does the plan promise them) from
+the search box to an item's text. Each step is a
 click on a link the page shows (no URL typed after the home page), checked
 against the JSON API, and photographed: the screenshots are kept in
 ``tests/artifacts/browser/`` (git-ignored) for a person to look at.
@@ -128,6 +130,42 @@ def test_newcomer_journey(browser, live_api: str) -> None:
     snap(driver, "8-result-followed")
     assert all((ARTIFACTS / f"{name}.png").stat().st_size > 10_000 for name in (
         "1-home", "3-item-16", "5-indicator", "7-query-results"))
+
+
+def test_newcomer_asks_what_the_plan_promises_couriers(browser, live_api: str) -> None:
+    """home → the search box: 快递员 → the population page, whose answer lists the items that serve couriers (as
+    the JSON API has them) → an item's page, the plan's sentence about couriers among its measures; then English,
+    which the next page without ?lang= keeps."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    driver = browser
+    driver.get(live_api + "/?lang=zh")
+    driver.find_element(By.ID, "site-search").send_keys("快递员", Keys.ENTER)
+    WebDriverWait(driver, 10).until(lambda d: "/search?" in d.current_url, message="the search box did not search")
+    snap(driver, "c1-search-kuaidiyuan")
+    click_link(driver, "/id/population/", within="section[aria-labelledby=population]")
+    slug = driver.current_url.split("/id/population/", 1)[1].split("?", 1)[0]
+    served = api_json(live_api, f"/populations/{slug}/items")
+    assert driver.find_element(By.TAG_NAME, "h1").text == served["population"]["label_zh"]
+    answer = driver.find_element(By.CSS_SELECTOR, "section.answer").text
+    for item in served["items"]:
+        assert item["title_zh"] in answer
+    snap(driver, "c2-population")
+    first = served["items"][0]
+    click_link(driver, f"/id/item/{first['number']}?", within=f"#item-{first['number']} p.whole-item")
+    WebDriverWait(driver, 10).until(lambda d: f"/id/item/{first['number']}" in d.current_url)
+    text = driver.find_element(By.TAG_NAME, "main").get_attribute("textContent")
+    assert any(ev["sentence"] in text for ev in first["evidence"]) and first["title_zh"] in text
+    snap(driver, "c3-item")
+    click_link(driver, "lang=en", within="header")
+    assert driver.find_element(By.CSS_SELECTOR, "html").get_attribute("lang") == "en"
+    driver.get(live_api + f"/id/population/{slug}")  # typed, without ?lang=: the reader's choice holds
+    assert driver.find_element(By.CSS_SELECTOR, "html").get_attribute("lang") == "en"
+    assert "In short" in driver.find_element(By.CSS_SELECTOR, "section.answer").text
+    snap(driver, "c4-population-english")
+    driver.delete_all_cookies()
 
 
 def test_pages_work_at_phone_width(browser, live_api: str) -> None:

@@ -163,7 +163,7 @@ def test_output_is_deterministic(api: TestClient, query: str) -> None:
 # --------------------------------------------------------------------------- HTML
 def test_statements_view_of_item_16(api: TestClient, dataset) -> None:
     """The generic statements view (the item's own page is tested in test_item_page.py)."""
-    response = api.get("/id/item/16?view=statements", headers={"accept": BROWSER})
+    response = api.get("/id/item/16?view=statements&lang=en", headers={"accept": BROWSER})
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/html")
     page = response.text
     zh = next(str(o) for g in dataset.graphs() for o in g.objects(ITEM, RDFS.label) if o.language == "zh")
@@ -186,7 +186,7 @@ def test_statements_view_of_item_16(api: TestClient, dataset) -> None:
 
 def test_population_statements_view_shows_the_items_serving_it(api: TestClient) -> None:
     """The generic statements view (a population's own page is tested in test_entity_pages.py)."""
-    page = api.get("/id/population/new-employment-form-workers?view=statements", headers={"accept": "text/html"}).text
+    page = api.get("/id/population/new-employment-form-workers?view=statements&lang=en", headers={"accept": "text/html"}).text
     incoming = page.split("What points here", 1)[1]
     assert 'href="/id/item/16"' in incoming and 'href="/id/item/36"' in incoming
     turtle = Graph().parse(data=api.get("/id/population/new-employment-form-workers").text, format="turtle")
@@ -214,7 +214,7 @@ def test_incoming_statements_are_bounded_and_the_cut_is_said(api: TestClient) ->
     count = int(total.json()["results"]["bindings"][0]["n"]["value"])
     assert count > MAX_INCOMING
     assert response.headers["x-incoming-truncated"] == f"{MAX_INCOMING} of {count} incoming statements served"
-    page = api.get("/id/plan/acftu-14th-fyp?format=html").text
+    page = api.get("/id/plan/acftu-14th-fyp?format=html&lang=en").text
     assert f"Showing {MAX_INCOMING} of {count} incoming statements" in page
     small = api.get("/id/item/16")
     assert "x-incoming-truncated" not in small.headers

@@ -105,6 +105,7 @@ def test_english_interface(api: TestClient) -> None:
     assert '<html lang="en">' in text and "Broader groups" in text and "including narrower groups" in text
     assert "上位群体" not in text
     assert '<p class="altname" lang="en">Couriers</p>' in text
+    api.cookies.clear()  # another reader, who has chosen no language (?lang=en is remembered)
     assert "上位群体" in page(api, "/id/population/couriers")
 
 
@@ -206,7 +207,8 @@ def test_generic_view_on_request(api: TestClient) -> None:
     assert 'href="/id/population/couriers?format=ttl"' in text
     assert "<code>https://w3id.org/policykg/id/population/couriers</code>" in text
     generic = page(api, "/id/population/couriers?view=statements")
-    assert "What points here" in generic and 'class="entity-item"' not in generic
+    assert "指向此资源的陈述" in generic and 'class="entity-item"' not in generic
+    assert "What points here" in page(api, "/id/population/couriers?view=statements&lang=en")
 
 
 def test_pages_are_deterministic(api: TestClient) -> None:

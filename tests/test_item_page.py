@@ -219,7 +219,9 @@ def test_item_still_answers_rdf(api):
 def test_generic_statements_view_and_formats(api):
     response = api.get("/id/item/16?format=html&view=statements", headers=HTML)
     assert response.status_code == 200
-    assert "Statements" in response.text and 'class="ev ' not in response.text
+    assert "<h2 id=\"statements\">陈述</h2>" in response.text and 'class="ev ' not in response.text
+    english = api.get("/id/item/16?format=html&view=statements&lang=en", headers=HTML).text
+    assert '<h2 id="statements">Statements</h2>' in english and "What points here" in english
     item = api.get("/id/item/16", headers=HTML).text
     assert "view=statements" in item and "/id/item/16?format=ttl" in item
     assert "https://w3id.org/policykg/id/item/16" in item
@@ -249,12 +251,14 @@ def test_source_view_errors(api):
     missing = api.get("/source/nope.txt?start=1&end=2", headers=HTML)
     assert missing.status_code == 404
     assert "nope.txt" in missing.text and "000_2a1e229b78a33fef.txt" in missing.text
-    cases = {"start=a&end=2": "不是整数|not an integer", "start=5&end=2": "after", "start=5&end=99999999": "between 0",
-             "start=-1&end=2": "between 0", "start=5": "end is missing"}
-    for query, message in cases.items():
-        response = api.get(f"/source/001_42e14eb1134fccac.txt?{query}", headers=HTML)
-        assert response.status_code == 400, query
-        assert any(part in response.text for part in message.split("|")), (query, response.text[-800:])
+    cases = {"start=a&end=2": ("不是整数", "not an integer"), "start=5&end=2": ("之后", "after"),
+             "start=5&end=99999999": ("偏移须在 0 与", "between 0"), "start=-1&end=2": ("偏移须在 0 与", "between 0"),
+             "start=5": ("缺少 end", "end is missing"), "start=1&end=2&context=-1": ("context 须在", "context must be")}
+    for query, (chinese, english) in cases.items():  # in the reader's language
+        for lang, message in (("zh", chinese), ("en", english)):
+            response = api.get(f"/source/001_42e14eb1134fccac.txt?{query}&lang={lang}", headers=HTML)
+            assert response.status_code == 400, query
+            assert message in response.text, (query, lang, response.text[-800:])
     english = api.get("/source/nope.txt?lang=en")
     assert english.status_code == 404 and "the known files are" in english.text
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from rdflib import Graph, URIRef
-from rdflib.namespace import OWL, RDF, RDFS
+from rdflib.namespace import DCTERMS, OWL, RDF, RDFS
 
 from policykg.api.deps import Services
 from policykg.api.entities import ontology_docs
@@ -142,3 +142,23 @@ def test_turtle_is_still_the_ontology_file(api: TestClient) -> None:
 
 def test_html_is_deterministic_over_http(api: TestClient, page: str) -> None:
     assert api.get("/ontology?format=html").text == page
+
+
+def test_labels_in_two_languages_are_set_apart(docs: bytes, ontology: Graph) -> None:
+    """pyLODE runs a term's labels together ("plan item规划条目"); the page separates them ("plan item · 规划条目")."""
+    html = docs.decode("utf-8")
+    contents = html[html.index('id="toc"'):]
+    both = 0
+    for term in schema_terms(ontology):
+        labels = {label.language: str(label) for label in ontology.objects(term, RDFS.label)}
+        if {"en", "zh"} <= labels.keys():
+            both += 1
+            assert labels["en"] + labels["zh"] not in html and labels["zh"] + labels["en"] not in html, term
+            local = str(term)[len(POL_BASE):]
+            shown = re.search(rf'<a href="#{local}">([^<]+)</a>', contents).group(1)
+            assert sorted(shown.split(" · ")) == sorted([labels["en"], labels["zh"]]), shown
+    assert both > 50
+    plan_item = {label.language: str(label) for label in ontology.objects(POL.PlanItem, RDFS.label)}
+    assert re.search(rf'id="PlanItem">\s*<h3>{plan_item["en"]} · {plan_item["zh"]}\s', html)
+    title = {label.language: str(label) for label in ontology.objects(URIRef(POL_BASE.rstrip("#")), DCTERMS.title)}
+    assert f"<h1>{title['en']} · {title['zh']}</h1>" in html
