@@ -56,6 +56,7 @@ from policykg.api.sparql_guard import (
     token_spans,
 )
 from policykg.errors import QueryError
+from policykg.manifest import verified_copy
 
 LABELS_KEPT = 65_536  # nodes whose labels the embedded backend keeps (a few hundred bytes each)
 
@@ -108,10 +109,16 @@ class EmbeddedBackend:
 
     def __init__(self, settings: Settings):
         self.settings = settings
-        self.store = worker.load_store(settings.data)  # a bad file fails here, at start, not on a request
+        # A file that does not match dist/manifest.json fails here, at start, before anything is loaded; every
+        # process then loads the private copy of the checked bytes (see policykg.manifest), never the file by name.
+        self.data = verified_copy(settings.data, owner=self)
+        try:
+            self.store = worker.load_store(self.data.path)  # a bad file fails here, at start, not on a request
+        except QueryError as error:  # name the user's file, not the private copy
+            raise QueryError(str(error).replace(str(self.data.path), str(settings.data))) from None
         self.description = f"embedded pyoxigraph store ({settings.data})"
         self.in_process = True
-        self.public = QueryPool(str(settings.data), settings.workers, settings.query_timeout, name="sparql")
+        self.public = QueryPool(str(self.data.path), settings.workers, settings.query_timeout, name="sparql")
 
     def select(self, query: str, bindings: Mapping[str, Term] | None = None) -> Table:
         return worker.select(query, dict(bindings or {}), self.settings.max_rows, store=self.store, trusted=True)

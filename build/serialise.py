@@ -13,24 +13,28 @@ is put in a canonical order by this module rather than by the library:
   context, nodes sorted by ``@id`` and values sorted, keys sorted;
 * ``void.ttl`` -- VoID + DCAT: counts per graph, class and property, one
   distribution per data file with its media type and size (no clock time);
-* ``manifest.json`` -- SHA-256 and size of every other file, written last.
+* ``manifest.json`` -- SHA-256 and size of every other file, written last
+  (its format is :mod:`policykg.manifest`'s, which the API checks its data file against).
 
 :func:`render_outputs` does all the work in memory; :func:`write_outputs`
 only moves bytes to disk, each file as ``name.tmp`` then ``os.replace``, so a
-build that fails before writing leaves the previous ``dist/`` untouched.
+build that fails before writing leaves the previous ``dist/`` untouched, and a
+build killed while writing leaves it too, plus ``*.tmp`` files that the next
+build removes (``tests/test_faults.py`` kills one).
 """
 
 from __future__ import annotations
 
+import fcntl
 import functools
-import hashlib
 import importlib.metadata
 import io
 import json
 import os
 import warnings
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,8 +44,10 @@ from rdflib.namespace import DCAT, DCTERMS, OWL, RDF, XSD
 from rdflib.plugins.serializers.trig import TrigSerializer
 
 import policykg
+from policykg import manifest
 from policykg.build.graph import union_graph
 from policykg.errors import OutputError
+from policykg.manifest import MANIFEST, describe
 from policykg.namespaces import BASE, DATASET, ID, POL, PREFIXES, VOID, bind_prefixes
 
 TRIG = "policykg.trig"
@@ -50,7 +56,8 @@ NTRIPLES = "policykg.nt"
 JSONLD = "policykg.jsonld"
 CONTEXT = "context.jsonld"
 VOID_FILE = "void.ttl"
-MANIFEST = "manifest.json"
+sha256 = manifest.sha256  # (kept here too: callers import it with the file names)
+TEMPORARY_SUFFIX = ".tmp"  # what write_outputs names a file before renaming it into place
 
 # The URL the JSON-LD document names as its @context; the same context is
 # published as ``context.jsonld`` and embedded (never fetched) when reading.
@@ -325,13 +332,9 @@ def render_void(stats: Statistics, sizes: dict[str, int]) -> bytes:
 
 
 # --------------------------------------------------------------------------- manifest + write
-def sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
 def render_manifest(files: dict[str, bytes]) -> bytes:
     """SHA-256 and size of every other output (the manifest cannot hash itself)."""
-    entries = {name: {"bytes": len(data), "sha256": sha256(data)} for name, data in files.items() if name != MANIFEST}
+    entries = describe({name: data for name, data in files.items() if name != MANIFEST})
     return _json_bytes({"dataset": str(DATASET), "files": entries})
 
 
@@ -340,23 +343,68 @@ def _write_order(names: Iterable[str]) -> list[str]:
     return sorted(names, key=lambda name: (name == MANIFEST, name))
 
 
+@contextmanager
+def _locked(folder: Path) -> Iterator[None]:
+    """An exclusive lock on the folder itself (no lock file in dist/), for the write phase of one build.
+
+    Two builds into the same folder then write one after the other, and the
+    ``*.tmp`` files a build finds while it holds the lock are a dead build's
+    (the kernel drops the lock of a killed process), never a running one's.
+    """
+    descriptor = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)  # releases the lock
+
+
+def leftover_temporaries(folder: Path) -> list[Path]:
+    """The ``*.tmp`` files in ``folder``: what a build killed while writing left (never outputs: none ends so)."""
+    return sorted(path for path in Path(folder).glob(f"*{TEMPORARY_SUFFIX}") if path.is_file())
+
+
+def _write_temporary(path: Path, data: bytes) -> None:
+    """Write and flush one file to the disk, so a rename never puts an unwritten file in place after a crash."""
+    path.write_bytes(data)
+    with path.open("rb") as written:
+        os.fsync(written.fileno())
+
+
+def _sync_folder(folder: Path) -> None:
+    """Make the renames themselves durable."""
+    descriptor = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
 def write_outputs(files: dict[str, bytes], out_dir: Path) -> list[Path]:
     """Write every file as ``name.tmp`` in ``out_dir``, then rename them all into place.
 
-    All temporary files are written before the first rename, so a full disk or
-    a permission error leaves the previous outputs as they were.
+    All temporary files are written before the first rename, so a full disk, a
+    permission error or a kill while writing leaves the previous outputs as
+    they were. Temporary files a killed build left behind are removed first.
     """
     out_dir = Path(out_dir)
     names = _write_order(files)
-    temporaries = {name: out_dir / f"{name}.tmp" for name in names}
+    temporaries = {name: out_dir / f"{name}{TEMPORARY_SUFFIX}" for name in names}
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
-        for name in names:
-            temporaries[name].write_bytes(files[name])
-        for name in names:
-            os.replace(temporaries[name], out_dir / name)
+        with _locked(out_dir):
+            for leftover in leftover_temporaries(out_dir):
+                leftover.unlink(missing_ok=True)
+            try:
+                for name in names:
+                    _write_temporary(temporaries[name], files[name])
+                for name in names:
+                    os.replace(temporaries[name], out_dir / name)
+            except OSError:
+                for temporary in temporaries.values():
+                    temporary.unlink(missing_ok=True)
+                raise
+            _sync_folder(out_dir)
     except OSError as error:
-        for temporary in temporaries.values():
-            temporary.unlink(missing_ok=True)
         raise OutputError(f"cannot write {out_dir}: {error}") from error
     return [out_dir / name for name in names]

@@ -12,6 +12,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -27,18 +28,42 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+class Server(subprocess.Popen):
+    """A server process whose stderr is read as it comes into ``log`` (its lines, decoded).
+
+    Read by a thread, not left in the pipe: a server that writes more than the
+    pipe holds (the tracebacks of a few hundred failed requests) would block in
+    its next write and stop answering.
+    """
+
+    def __init__(self, command: Sequence[str], env: dict[str, str]):
+        super().__init__(list(command), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self.log: list[str] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.stderr is not None
+        for line in iter(self.stderr.readline, b""):
+            self.log.append(line.decode("utf-8", "replace"))
+
+    def logged(self) -> str:
+        """Everything written to stderr so far (all of it once the process has ended)."""
+        if self.poll() is not None:
+            self._reader.join(timeout=5)
+        return "".join(self.log)
+
+
 @contextmanager
 def running(command: Sequence[str], ready_url: str, env: dict[str, str] | None = None,
-            timeout: float = 60.0) -> Iterator[subprocess.Popen]:
+            timeout: float = 60.0) -> Iterator[Server]:
     """Run ``command`` until the block ends; wait until ``ready_url`` answers (any status below 500)."""
-    process = subprocess.Popen(list(command), env={**os.environ, **(env or {})},
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    process = Server(command, {**os.environ, **(env or {})})
     try:
         deadline = time.monotonic() + timeout
         while True:
             if process.poll() is not None:
-                raise RuntimeError(f"{command[0]} exited with {process.returncode}: "
-                                   f"{process.stderr.read().decode(errors='replace')[-2000:]}")
+                raise RuntimeError(f"{command[0]} exited with {process.returncode}: {process.logged()[-2000:]}")
             try:
                 if httpx.get(ready_url, timeout=2.0).status_code < 500:
                     break
