@@ -24,6 +24,7 @@ from __future__ import annotations
 import functools
 import io
 import re
+import sys
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -59,6 +60,10 @@ from policykg.errors import QueryError
 from policykg.manifest import verified_copy
 
 LABELS_KEPT = 65_536  # nodes whose labels the embedded backend keeps (a few hundred bytes each)
+# The project's own queries (named queries, routes, entity look-ups) are not cut at --max-rows, the cap
+# of a user's /sparql answer: a cut list of ids or items would give wrong answers, not shorter ones.
+# Their size is bounded by the data; the time limits still apply.
+OWN_QUERY_ROWS = sys.maxsize - 1  # (islice takes at most sys.maxsize: the cap reads one row more)
 
 
 @dataclass(frozen=True)
@@ -121,7 +126,7 @@ class EmbeddedBackend:
         self.public = QueryPool(str(self.data.path), settings.workers, settings.query_timeout, name="sparql")
 
     def select(self, query: str, bindings: Mapping[str, Term] | None = None) -> Table:
-        return worker.select(query, dict(bindings or {}), self.settings.max_rows, store=self.store, trusted=True)
+        return worker.select(query, dict(bindings or {}), OWN_QUERY_ROWS, store=self.store, trusted=True)
 
     def select_many(self, calls: Sequence[tuple[str, Mapping[str, Term]]]) -> list[Table]:
         return [self.select(query, bindings) for query, bindings in calls]
@@ -454,7 +459,7 @@ class RemoteBackend:
         with self._answer(text, self.settings.named_timeout, shift=shift) as (media, body):
             if media in GRAPH_FORMATS:
                 raise QueryError("this call answers SELECT and ASK queries; use the protocol call for CONSTRUCT/DESCRIBE")
-            return self._table(media, body, self.settings.max_rows)
+            return self._table(media, body, OWN_QUERY_ROWS)
 
     def select_many(self, calls: Sequence[tuple[str, Mapping[str, Term]]]) -> list[Table]:
         return [self.select(query, bindings) for query, bindings in calls]

@@ -206,6 +206,8 @@ def check_id(request: Request, kind: str, slug: str) -> str:
     for char in ident:
         if unicodedata.category(char) == "Cc":
             raise ApiError(400, f"the id contains a control character ({_describe(char)})")
+        if unicodedata.category(char) == "Cf":  # RFC 3987 bars the bidi ones; none is ever in an id
+            raise ApiError(400, f"the id contains an invisible formatting character ({_describe(char)})")
     if "\\" in ident:
         raise ApiError(400, "the id contains a backslash (\\); ids use / between kind and slug")
     if any(segment in (".", "..") for segment in ident.split("/")):
@@ -248,9 +250,15 @@ class KnownIds:
         return cls(frozenset(ids), {kind: tuple(found) for kind, found in sorted(by_kind.items())})
 
     def close_matches(self, ident: str, limit: int = 5) -> list[str]:
-        kind = ident.split("/", 1)[0]
-        pool = self.by_kind.get(kind) or sorted(self.ids)
-        return difflib.get_close_matches(ident, pool, n=limit, cutoff=0.6)
+        """The known ids most like ``ident``; first the one it spells in full-width or upper-case letters."""
+        target = self.folded(ident) or ident  # a known id itself, so the best match
+        pool = self.by_kind.get(target.split("/", 1)[0]) or sorted(self.ids)
+        return difflib.get_close_matches(target, pool, n=limit, cutoff=0.6)
+
+    def folded(self, ident: str) -> str | None:
+        """The known id ``ident`` becomes under NFKC (``１６`` -> ``16``) and lower case, if another."""
+        normal = unicodedata.normalize("NFKC", ident)
+        return next((c for c in (normal, normal.lower()) if c != ident and c in self.ids), None)
 
 
 def known_ids(services: Services) -> KnownIds:
@@ -271,6 +279,10 @@ def not_found(services: Services, ident: str) -> NotFound:
     kind = ident.split("/", 1)[0]
     base = services.base_url
     matches = [_href(base, f"/id/{match}") for match in known.close_matches(ident)]
+    folded = known.folded(ident)
+    if folded is not None:
+        return NotFound(f"no resource {ident}; did you mean {folded}? (ids are written with half-width digits "
+                        "and lower-case letters)", matches)
     if kind not in known.by_kind:
         return NotFound(f"no resource {ident}: there is no kind {kind!r} (kinds: {', '.join(known.by_kind)})", matches)
     return NotFound(f"no resource {ident}", matches)

@@ -14,16 +14,17 @@ numbers as numbers), or the standard SPARQL results formats by ``Accept``.
 from __future__ import annotations
 
 import inspect
+from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from policykg.api.deps import Services, ServicesDep
-from policykg.api.errors import ERROR_RESPONSES
+from policykg.api.errors import ERROR_RESPONSES, ApiError
 from policykg.api.negotiation import RESULT_FORMATS, choose, content_type
 from policykg.api.results import SERIALISERS
 from policykg.queries import DATE_PATTERN, IRI_PATTERN, NamedQuery, Parameter
@@ -94,7 +95,28 @@ def _annotation(parameter: Parameter) -> Any:
         max_length=2000 if parameter.type in ("iri", "string") else None,
         json_schema_extra={"format": "date"} if parameter.type == "date" else None,
     )
-    return Annotated[python_type if parameter.required else python_type | None, query]
+    annotation = python_type if parameter.required else python_type | None
+    if parameter.type == "date":  # the pattern lets 2025-13-45 through: a 422 like any other bad value
+        return Annotated[annotation, query, AfterValidator(_calendar_date)]
+    return Annotated[annotation, query]
+
+
+def _calendar_date(value: str | None) -> str | None:
+    if value is not None:
+        try:
+            date.fromisoformat(value)
+        except ValueError:
+            raise ValueError(f"{value!r} is not a calendar date (YYYY-MM-DD)") from None
+    return value
+
+
+def _check_names(request: Request, named: NamedQuery) -> None:
+    """Refuse a parameter the query does not have: a misspelt optional one would otherwise filter nothing."""
+    unknown = sorted(set(request.query_params) - set(named.parameters))
+    if unknown:
+        known = ", ".join(named.parameters) or "none"
+        raise ApiError(422, f"unknown parameter {', '.join(unknown)} for {named.name} (its parameters: {known}; "
+                            "the answer's format is chosen by the Accept header)")
 
 
 def _endpoint(named: NamedQuery):
@@ -102,6 +124,7 @@ def _endpoint(named: NamedQuery):
 
     async def run_named_query(request: Request, **values: Any) -> Response:
         services: Services = request.app.state.services
+        _check_names(request, named)
         media = choose(request.headers.get("accept"), OFFERED)
         table = await run_in_threadpool(services.run, named.name, **values)
         if media == JSON:

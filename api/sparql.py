@@ -74,7 +74,8 @@ _RESPONSES = {
 
 class UnsupportedMedia(ApiError):
     def __init__(self, content_type: str):
-        super().__init__(415, f"POST a query as {FORM} or {SPARQL_QUERY}, not {content_type or 'no content type'}")
+        sent = f"not {content_type}" if content_type else "with its Content-Type header (this request has none)"
+        super().__init__(415, f"POST a query as {FORM} or {SPARQL_QUERY}, {sent}")
 
 
 def protocol_request(params: dict[str, list[str]], body_query: str | None = None) -> SparqlRequest:
@@ -97,7 +98,8 @@ def _decode(raw: bytes, what: str) -> str:
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise QueryError(f"the {what} is not UTF-8 (byte {error.start}); send UTF-8 text") from None
+        raise QueryError(f"the {what} is not UTF-8 (byte 0x{raw[error.start]:02X} at offset {error.start}); "
+                         "the SPARQL protocol takes UTF-8 text only") from None
 
 
 async def read_request(request: Request) -> tuple[SparqlRequest | None, dict[str, list[str]]]:

@@ -12,7 +12,14 @@ parsed by the engine or run:
    ``"SERVICE"`` in a string, ``# LOAD`` in a comment, ``?service`` or
    ``ex:load`` are not keywords, while ``service`` in any letter case is;
 3. a ``SERVICE`` or ``LOAD`` keyword anywhere, or any update keyword, refuses
-   the query (none of them can occur in a valid read-only query).
+   the query (none of them can occur in a valid read-only query);
+4. shape: nesting deeper than :data:`MAX_NESTING` (brackets, or a run of
+   ``!``/``-``/``+``) and more than :data:`MAX_CHAINED` OPTIONAL/MINUS/BIND
+   clauses or arithmetic/path operators are refused. oxigraph's parser and
+   planner recurse once per level or per chained clause, and a few kilobytes
+   of ``{{{…}}}`` (2,500 levels) or 3,500 ``BIND`` clauses overflow the stack: a
+   segmentation fault, which kills a worker process (or ``policykg query``)
+   rather than raising an error.
 
 Why tokens rather than rdflib's parse tree: pyoxigraph exposes no query
 algebra, and rdflib's parser is a second, different grammar: it took 6.8 s
@@ -40,6 +47,10 @@ from policykg.errors import QueryError
 from policykg.namespaces import ID, PREFIXES
 
 MAX_QUERY_BYTES = 100 * 1024
+# Far below where oxigraph overflows its stack (about 2,500 nested groups, 5,000 `!`, 3,500 chained
+# BINDs or MINUSes, 9,000 `+` in one expression), far above what a query written by hand needs.
+MAX_NESTING = 128
+MAX_CHAINED = 1000
 
 # Prefixes every query may use without declaring them (a declaration in the query wins).
 DEFAULT_PREFIXES: dict[str, str] = {prefix: str(namespace) for prefix, namespace in PREFIXES.items()}
@@ -119,14 +130,51 @@ def check_size(query: str | bytes) -> None:
         raise QueryTooLarge(f"the query is {size:,} bytes; the limit is {MAX_QUERY_BYTES:,} bytes")
 
 
+# Tokens that open or close a level, and the prefix operators whose runs nest like brackets (``!!!x``).
+_OPENING, _CLOSING, _PREFIX_OPERATORS = frozenset("{(["), frozenset("})]"), frozenset("!-+")
+# Clauses that each wrap everything before them in the query plan (a left-deep chain), and the
+# binary operators of expressions and property paths (``1+1+…``, ``<p>/<p>/…``), likewise chained.
+CHAINED_KEYWORDS = frozenset({"OPTIONAL", "MINUS", "BIND"})
+_CHAINED_OPERATORS = frozenset("+-*/")
+
+
 def check_query(query: str) -> None:
     """Raise :class:`QueryRefused` for what must not run; anything else is left to oxigraph's parser."""
     check_size(query)
-    for word in keywords(query):
-        if word in REFUSED_KEYWORDS:
-            raise QueryRefused(REFUSED_KEYWORDS[word])
-        if word in UPDATE_KEYWORDS:
-            raise QueryRefused(f"{word}: SPARQL Update is refused; the graph is read-only")
+    depth = run = clauses = operators = 0
+    for kind, text, offset in token_spans(query):
+        if kind == "name":
+            word = text.upper()
+            if word in REFUSED_KEYWORDS:
+                raise QueryRefused(REFUSED_KEYWORDS[word])
+            if word in UPDATE_KEYWORDS:
+                raise QueryRefused(f"{word}: SPARQL Update is refused; the graph is read-only")
+            clauses += word in CHAINED_KEYWORDS
+        if kind != "punct":
+            run = 0
+            continue
+        run = run + 1 if text in _PREFIX_OPERATORS else 0
+        operators += text in _CHAINED_OPERATORS
+        if text in _OPENING:
+            depth += 1
+        elif text in _CLOSING:
+            depth = max(depth - 1, 0)
+        if depth + run > MAX_NESTING:
+            line, column = _position(query, offset)
+            raise QueryRefused(f"the query nests more than {MAX_NESTING} levels deep at line {line}, column "
+                               f"{column} (brackets {{ ( [ or a run of ! - + operators); flatten it")
+    if clauses > MAX_CHAINED:
+        raise QueryRefused(f"the query has {clauses:,} OPTIONAL, MINUS and BIND clauses; at most "
+                           f"{MAX_CHAINED:,} are accepted")
+    if operators > MAX_CHAINED:
+        raise QueryRefused(f"the query has {operators:,} arithmetic or path operators (+ - * /); at most "
+                           f"{MAX_CHAINED:,} are accepted")
+
+
+def _position(query: str, offset: int) -> tuple[int, int]:
+    """1-based line and column of a character offset (as oxigraph's syntax errors give them)."""
+    line_start = query.rfind("\n", 0, offset) + 1
+    return query.count("\n", 0, offset) + 1, offset - line_start + 1
 
 
 @lru_cache(maxsize=1024)  # the named queries ask again on every request; a user's query rarely repeats

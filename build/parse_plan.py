@@ -107,7 +107,11 @@ def classify(source: SourceText) -> list[Line]:
                 lines[index - 1].kind = "title"
         elif match := _CHAPTER.match(text):
             line.kind = "chapter"
-            line.number = chinese_number(match.group(1))
+            try:
+                line.number = chinese_number(match.group(1))
+            except ValueError:
+                raise ParseError(source.name, f"chapter heading '{text[:30]}': '{match.group(1)}' is not a chapter "
+                                              "number (一 to 九十九)", line.number_in_file) from None
             line.title = clean_chinese(line.raw[match.start(2):]).strip()
         elif match := _NUMBERED.match(text):
             line.kind = "numbered"
@@ -116,6 +120,8 @@ def classify(source: SourceText) -> list[Line]:
         elif (match := _PART.match(text)) and _is_part_heading(text[match.start(1):]):
             line.kind = "part"
             line.title, line.rest, line.dangling_title = _split_heading(line.raw[match.start(1):])
+            if not line.title.text:
+                raise ParseError(source.name, f"part heading '{text[:30]}' has no title before its 。", line.number_in_file)
         else:
             line.kind = "text"
     return lines
@@ -257,6 +263,10 @@ class Outline:
 def build_outline(tocs: list[Toc]) -> Outline:
     outline = Outline()
     for toc in tocs:
+        for line in toc.items.values():
+            if not line.title.text:  # (a title the layout cut is joined to its entry before this)
+                raise ParseError(toc.source.name, f"table-of-contents entry '{line.raw.text[:30]}' has no title",
+                                 line.number_in_file)
         for number, line in sorted(toc.chapters.items()):
             outline.chapter_titles[number].append(TitleWitness(line.title, True))
         for number, line in sorted(toc.items.items()):
@@ -264,7 +274,11 @@ def build_outline(tocs: list[Toc]) -> Outline:
             outline.toc_lines[number].append(line)
             chapter = toc.item_chapter[number]
             if outline.item_chapter.setdefault(number, chapter) != chapter:
-                raise ParseError(toc.source.name, f"the table of contents puts item {number} in chapter {chapter}, another copy in chapter {outline.item_chapter[number]}", line.number_in_file)
+                first = outline.toc_lines[number][0]
+                raise ParseError(toc.source.name, f"the table of contents puts item {number} in chapter {chapter}, but "
+                                 f"{first.source.name} (line {first.number_in_file}) puts it in chapter "
+                                 f"{outline.item_chapter[number]}: a chapter heading is missing or misplaced in one "
+                                 "of the two tables of contents", line.number_in_file)
         for item, parts in sorted(toc.parts.items()):
             slots = outline.part_titles[item]
             for line in parts:
@@ -351,10 +365,14 @@ def read_copy(lines: list[Line], outline: Outline) -> Copy:
             copy.date = line
         elif line.stream == "body" and line.kind == "numbered":
             current_item = line.item
-            unit = copy.items.setdefault(line.item, Unit(line.item, None, line))
-            unit.heading = line
+            if line.item in copy.items:  # its text would be read twice into one item
+                first = copy.items[line.item].heading
+                raise ParseError(line.source.name, f"item {line.item} has a second heading in this file "
+                                 f"('{line.raw.text[:30]}'; the first is on line {first.number_in_file}): "
+                                 "a duplicated or misnumbered paragraph", line.number_in_file)
+            unit = copy.items[line.item] = Unit(line.item, None, line)
             if line.rest.text:
-                unit.segments.insert(0, line.rest)
+                unit.segments.append(line.rest)
         elif line.stream == "body" and line.kind == "part":
             # _resolve_body_headings has given the part its item and number (or refused it)
             copy.parts[line.item][line.part] = Unit(line.item, line.part, line, [line.rest] if line.rest.text else [])
@@ -368,8 +386,11 @@ def read_copy(lines: list[Line], outline: Outline) -> Copy:
 
 
 def _resolve_body_headings(lines: list[Line], outline: Outline, copy: Copy) -> None:
-    """Give every numbered body heading the item its title names."""
+    """Give every numbered body heading the item its title names; a chapter heading must name a listed chapter."""
     for line in lines:
+        if line.kind == "chapter" and line.stream == "body" and line.number not in outline.chapter_titles:
+            raise ParseError(line.source.name, f"chapter heading '{line.raw.text[:30]}': the table of contents has "
+                             f"no chapter {line.number}", line.number_in_file)
         if line.kind != "numbered" or line.stream != "body":
             continue
         item, score = outline.resolve_item(line.title.text)
@@ -556,6 +577,9 @@ def parse_plan(corpus: dict[str, SourceText]) -> Plan:
     if not sources:
         raise ParseError("sources/manifest.csv", f"no file belongs to {PLAN}")
     classified = {name: classify(source) for name, source in sorted(sources.items())}
+    for name, lines in classified.items():
+        if not lines:
+            raise ParseError(name, "the file has no text, only white space")
     tocs = [toc for lines in classified.values() if (toc := assign_streams(lines)) is not None]
     for lines in classified.values():
         join_toc_continuations(lines)

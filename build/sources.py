@@ -64,17 +64,42 @@ def read_manifest(directory: Path) -> list[ManifestEntry]:
 
 
 def decode(name: str, data: bytes) -> str:
-    """Decode a source file as strict UTF-8, naming the line of the first bad byte."""
+    """Decode a source file as strict UTF-8, naming the line of the first bad byte.
+
+    A file re-saved in a Chinese legacy encoding (GBK, GB18030: what an editor
+    on a Chinese-locale Windows writes) is said to be one, with the command
+    that converts it back.
+    """
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as error:
         line = data[: error.start].count(b"\n") + 1
-        raise SourceError(
-            name,
-            f"not valid UTF-8 (byte 0x{data[error.start]:02x} at byte offset {error.start}); "
-            "the corpus must be vendored byte-identical from the UTF-8 originals",
-            line=line,
-        ) from None
+        where = f"not valid UTF-8 (byte 0x{data[error.start]:02x} at byte offset {error.start})"
+        if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+            fix = "; it starts with a UTF-16 byte-order mark: re-save it as UTF-8 (without a byte-order mark)"
+        elif is_legacy_chinese(data):
+            fix = ("; it decodes as GB18030/GBK, a Chinese legacy encoding: re-save it as UTF-8 "
+                   f"(e.g. iconv -f GB18030 -t UTF-8 {name} > {name}.utf8, then replace the file)")
+        else:
+            fix = "; the corpus must be vendored byte-identical from the UTF-8 originals"
+        raise SourceError(name, where + fix, line=line) from None
+
+
+def is_legacy_chinese(data: bytes) -> bool:
+    """Whether bytes that are not UTF-8 read as Chinese text in GB18030 (a superset of GBK and GB2312).
+
+    UTF-8 Chinese with one stray byte often decodes as GB18030 too (as mojibake),
+    so that alone proves nothing: it must also be mostly *not* UTF-8, as a GBK
+    file is (its two-byte characters are almost never valid UTF-8 sequences).
+    """
+    try:
+        text = data.decode("gb18030")
+    except UnicodeDecodeError:
+        return False
+    non_ascii = sum(byte > 0x7F for byte in data)
+    as_utf8 = data.decode("utf-8", errors="replace")
+    valid = sum(len(char.encode("utf-8")) for char in as_utf8 if char > "\x7f" and char != "\ufffd")
+    return valid * 2 < non_ascii and any("\u4e00" <= char <= "\u9fff" for char in text)
 
 
 def load_source(directory: Path, entry: ManifestEntry, verify_hash: bool = True) -> SourceText:

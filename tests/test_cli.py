@@ -48,7 +48,7 @@ def test_validate_a_built_dist(dist_dir: Path, capsys: pytest.CaptureFixture) ->
 
 
 def test_validate_reports_violations_with_exit_1(trig: str, capsys, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(validate_stage, "validate", lambda dataset: SimpleNamespace(conforms=False, violations=1))
+    monkeypatch.setattr(validate_stage, "validate", lambda dataset, engine: SimpleNamespace(conforms=False, violations=1))
     monkeypatch.setattr(validate_stage, "format_report", lambda outcome: "1 violation: item/16 has no label")
     code, out, _ = run(capsys, "validate", "--data", trig)
     assert code == 1 and "item/16 has no label" in out

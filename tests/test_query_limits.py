@@ -295,3 +295,15 @@ def test_the_limit_is_on_the_query_not_its_encoding(capped: TestClient) -> None:
     assert len(query.encode("utf-8")) < MAX_QUERY_BYTES
     response = capped.post("/sparql", data={"query": query})
     assert response.status_code == 200 and response.json()["boolean"] is True
+
+
+def test_the_row_cap_is_for_user_queries_not_the_projects_own(dist_dir) -> None:
+    """With --max-rows 10 a user's /sparql answer is cut, but the routes' own queries are not."""
+    from policykg.api.app import create_app
+    from policykg.api.settings import Settings
+
+    with TestClient(create_app(Settings(data=dist_dir / "policykg.trig", max_rows=10, answer_cache=0))) as client:
+        assert client.get("/items").json()["count"] == 46
+        assert client.get("/id/item/16", headers={"accept": "text/turtle"}).status_code == 200
+        cut = client.get("/sparql", params={"query": "SELECT ?s WHERE { ?s ?p ?o }"})
+        assert len(cut.json()["results"]["bindings"]) == 10 and cut.headers["x-sparql-maxrows"] == "10"
