@@ -38,19 +38,21 @@ time; every server is stopped and every temporary folder removed at the end.
 Run (``pip install -e '.[test,bench]'``: the Oxigraph binary and matplotlib)::
 
     python benchmarks/scale.py                                  # N = 1, 10, 100, 1000; every backend
-    python benchmarks/scale.py --sizes 1,10 --runs 10           # a few minutes
+    python benchmarks/scale.py --sizes 1,10 --runs 10           # about 8 minutes
     python benchmarks/scale.py --sizes 1,10,100 --backends memory,disk,oxigraph --cap-seconds 30
 
 How long, on 2 cores shared with other work (measured up to N = 100, extrapolated beyond with
-the slopes): N = 1 and 10 take about 10 minutes together, rdflib 6 of them (its slow queries run
-to the cap even at N = 1); N = 100 about 25 minutes; N = 1000 about an hour (loads of 18 million
-quads: ~3 min into memory, ~7 into RocksDB, a few for the Oxigraph server and Virtuoso; most
-series end at the cap; the API over the in-memory store is skipped, it would need ~30 GB). The
-full default run: about 1.5 hours, and about 10 GB of temporary disk at N = 1000 (the 4 GB
-corpus and one backend's store at a time). ``--cap-seconds 20 --runs 10`` roughly halves it.
+the slopes): N = 1 and 10 take about 10 minutes together, rdflib half of them (its slow queries
+run to the cap even at N = 1); N = 100 about 15 minutes (rdflib 6: a 1-minute parse, three series
+at the cap); N = 1000 about 50 minutes (loads of 18 million quads: ~1 min into memory, ~3 into
+RocksDB, ~3 for the Oxigraph server, ~2 for Virtuoso; most series end at the cap; rdflib and the
+API over the in-memory store skipped, the API would need ~22 GB for its three copies). The full
+default run: about 1.25 hours, and about 10 GB of temporary disk at N = 1000 (the 4 GB corpus
+and one backend's store at a time). ``--cap-seconds 20 --runs 10`` roughly halves it.
 
 The sizes can be run in parts and put together: ``--include OLD.csv`` adds an earlier run's rows
-to the table, the slopes and the plot (``--sizes 1000 --include small/scale.csv``).
+to the table, the slopes and the plot (``--sizes 1000 --include small/scale.csv``); with
+``--sizes ''`` it only fits and draws again.
 
 Output: a printed table, ``OUT/scale.csv``, ``OUT/scale.svg`` (log-log: triples against the
 population-subtree p50 and the load time, one line per backend) and the slopes.
@@ -1335,8 +1337,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
             options.error(f"--sizes: whole numbers separated by commas, not {args.sizes!r}")
         args.backends = [name.strip() for name in args.backends.split(",") if name.strip()]
         unknown = sorted(set(args.backends) - set(BACKENDS))
-        if unknown or not args.sizes or min(args.sizes) < 1:
-            options.error(f"unknown backend {', '.join(unknown)}" if unknown else "--sizes must be at least 1")
+        if unknown or (args.sizes and min(args.sizes) < 1) or not (args.sizes or args.include):
+            options.error(f"unknown backend {', '.join(unknown)}" if unknown else
+                          "--sizes: at least one size, each at least 1 (or none, with --include)")
         if args.runs < 1 or args.cap_seconds <= 0:
             options.error("--runs must be at least 1 and --cap-seconds positive")
     return args
@@ -1359,11 +1362,21 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.child is not None:
         return child_main(json.loads(args.child))
-    if threading.current_thread() is threading.main_thread():  # SIGTERM, too, stops servers and removes folders
-        signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
+    if threading.current_thread() is not threading.main_thread():
+        return measure_all(args)
+    # SIGTERM, too, unwinds: servers stopped, temporary folders removed (the caller's handler is put back after).
+    previous = signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
+    try:
+        return measure_all(args)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def measure_all(args: argparse.Namespace) -> int:
+    """Every size and backend, then the table, scale.csv, the slopes and scale.svg."""
     from policykg.synthetic import write
 
-    if not args.template.is_file():
+    if args.sizes and not args.template.is_file():
         from policykg.build.pipeline import build
 
         log(f"{args.template} not built yet: building")
@@ -1378,7 +1391,6 @@ def main(argv: list[str] | None = None) -> int:
         for plans in args.sizes:
             corpus = tmp / f"synthetic-{plans}.nq"
             report = write(corpus, plans, seed=args.seed, template=args.template)
-            corpus.chmod(0o644)  # readable by a server running as another user (Virtuoso's ld_dir)
             log(f"N={plans}: {report.quads:,} quads ({corpus.stat().st_size / 2**20:.0f} MB) in {report.seconds:.1f} s")
             ctx = Context(args, plans, report.quads, corpus, tmp, queries, rows)
             for backend in args.backends:
