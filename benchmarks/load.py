@@ -53,7 +53,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote, urlencode, urlsplit
 
-from policykg.localserver import LOOPBACK, free_port, running
+from policykg.localserver import LOOPBACK, api_command, free_port, running
 from policykg.manifest import read_manifest, verify_file
 
 REPO = Path(__file__).resolve().parent.parent
@@ -189,12 +189,6 @@ def plan(count: int, known: Catalogue, seed: int) -> list[Request]:
 
 
 # --------------------------------------------------------------------------- the server
-def api_command(port: int) -> list[str]:
-    """What :func:`policykg.localserver.policykg_server` runs (uvicorn, the app from ``POLICYKG_*``)."""
-    return [sys.executable, "-m", "uvicorn", "--factory", "policykg.api.app:app_from_env",
-            "--host", LOOPBACK, "--port", str(port), "--log-level", "warning"]
-
-
 @dataclass
 class Server:
     """A running API: its URL, its process, and what it has written to stderr so far."""

@@ -752,8 +752,6 @@ def log(message: str) -> None:
 
 
 # --------------------------------------------------------------------------- the API route
-API_COMMAND = [sys.executable, "-m", "uvicorn", "--factory", "policykg.api.app:app_from_env", "--host", LOOPBACK,
-               "--log-level", "warning"]
 
 
 def api_route(ctx: Context, backend: str, env: dict[str, str], direct: dict[str, Series]) -> None:
@@ -763,7 +761,7 @@ def api_route(ctx: Context, backend: str, env: dict[str, str], direct: dict[str,
     longer start-up limit (a large store loads for minutes) and the process, whose
     peak memory is read from /proc.
     """
-    from policykg.localserver import free_port, running
+    from policykg.localserver import api_command, free_port, running
 
     args = ctx.args
     port = free_port()
@@ -775,7 +773,7 @@ def api_route(ctx: Context, backend: str, env: dict[str, str], direct: dict[str,
     with ExitStack() as stack:
         started = time.monotonic()
         try:
-            process = stack.enter_context(running(API_COMMAND + ["--port", str(port)], base + "/queries", env=env,
+            process = stack.enter_context(running(api_command(port), base + "/queries", env=env,
                                                   timeout=args.load_cap_seconds))
         except RuntimeError as error:
             note = " ".join(str(error).split())[-300:]
@@ -1014,34 +1012,18 @@ MaxQueryCostEstimationTime = 0
 
 @contextmanager
 def virtuoso_server(binary: str, ini: Path, ready_url: str, timeout: float) -> Iterator[subprocess.Popen]:
-    """virtuoso-t in the foreground (its log to a file beside the ini), until the block ends."""
-    import httpx
+    """virtuoso-t in the foreground, in the ini's folder, until the block ends (its own log: virtuoso.log there)."""
+    from policykg.localserver import running
 
-    with open(ini.parent / "server.log", "wb") as output:
-        process = subprocess.Popen([binary, "+foreground", "+configfile", str(ini)], cwd=ini.parent,
-                                   stdout=output, stderr=subprocess.STDOUT)
+    with ExitStack() as stack:
         try:
-            deadline = time.monotonic() + timeout
-            while True:
-                if process.poll() is not None:
-                    raise RuntimeError(f"virtuoso-t exited with {process.returncode}: "
-                                       f"{(ini.parent / 'virtuoso.log').read_text(errors='replace')[-500:]}")
-                try:
-                    if httpx.get(ready_url, timeout=2.0).status_code < 500:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"virtuoso-t did not answer at {ready_url} within {timeout:g} s")
-                time.sleep(0.2)
-            yield process
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            process = stack.enter_context(running([binary, "+foreground", "+configfile", str(ini)], ready_url,
+                                                  timeout=timeout, cwd=ini.parent, stop_grace=60))
+        except RuntimeError as error:  # it did not start: say what its own log says
+            log_file = ini.parent / "virtuoso.log"
+            tail = log_file.read_text(errors="replace")[-500:] if log_file.exists() else ""
+            raise RuntimeError(f"{error} {tail}".strip()) from None
+        yield process
 
 
 def isql(client: str, port: int, sql: str, timeout: float) -> str:

@@ -36,8 +36,8 @@ class Server(subprocess.Popen):
     its next write and stop answering.
     """
 
-    def __init__(self, command: Sequence[str], env: dict[str, str]):
-        super().__init__(list(command), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    def __init__(self, command: Sequence[str], env: dict[str, str], cwd: str | os.PathLike | None = None):
+        super().__init__(list(command), env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         self.log: list[str] = []
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
@@ -56,9 +56,12 @@ class Server(subprocess.Popen):
 
 @contextmanager
 def running(command: Sequence[str], ready_url: str, env: dict[str, str] | None = None,
-            timeout: float = 60.0) -> Iterator[Server]:
-    """Run ``command`` until the block ends; wait until ``ready_url`` answers (any status below 500)."""
-    process = Server(command, {**os.environ, **(env or {})})
+            timeout: float = 60.0, cwd: str | os.PathLike | None = None, stop_grace: float = 10.0) -> Iterator[Server]:
+    """Run ``command`` (in ``cwd``) until the block ends; wait until ``ready_url`` answers (any status below 500).
+
+    At the end it is terminated and given ``stop_grace`` seconds to exit before it is killed.
+    """
+    process = Server(command, {**os.environ, **(env or {})}, cwd)
     try:
         deadline = time.monotonic() + timeout
         while True:
@@ -76,18 +79,22 @@ def running(command: Sequence[str], ready_url: str, env: dict[str, str] | None =
     finally:
         process.terminate()
         try:
-            process.wait(timeout=10)
+            process.wait(timeout=stop_grace)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
 
 
+def api_command(port: int) -> list[str]:
+    """``policykg``'s API under uvicorn on 127.0.0.1:``port``, configured by ``POLICYKG_*`` variables."""
+    return [sys.executable, "-m", "uvicorn", "--factory", "policykg.api.app:app_from_env",
+            "--host", LOOPBACK, "--port", str(port), "--log-level", "warning"]
+
+
 @contextmanager
 def policykg_server(env: dict[str, str]) -> Iterator[str]:
-    """``policykg``'s API under uvicorn, configured by ``POLICYKG_*`` variables; yields its base URL."""
+    """The API (:func:`api_command`) on a free port until the block ends; yields its base URL."""
     port = free_port()
-    command = [sys.executable, "-m", "uvicorn", "--factory", "policykg.api.app:app_from_env",
-               "--host", LOOPBACK, "--port", str(port), "--log-level", "warning"]
     base = f"http://{LOOPBACK}:{port}"
-    with running(command, base + "/", env=env):
+    with running(api_command(port), base + "/", env=env):
         yield base

@@ -49,7 +49,7 @@ from policykg.api.settings import Settings
 from policykg.build.serialise import TRIG, leftover_temporaries
 from policykg.cli import main
 from policykg.manifest import LINK_PREFIX, MANIFEST, ManifestMismatch, read_manifest, verified_copy, verify_file
-from servers import LOOPBACK, free_port, policykg_server, running
+from servers import LOOPBACK, api_command, free_port, policykg_server, running
 from test_remote import Oxigraph
 
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
@@ -287,12 +287,6 @@ def test_write_outputs_removes_what_a_killed_build_left(tmp_path: Path) -> None:
 
 
 # --------------------------------------------------------------------------- restart
-def api_command(port: int) -> list[str]:
-    """What :func:`policykg.localserver.policykg_server` runs (here the test needs the process itself)."""
-    return [sys.executable, "-m", "uvicorn", "--factory", "policykg.api.app:app_from_env",
-            "--host", LOOPBACK, "--port", str(port), "--log-level", "warning"]
-
-
 def descendants(root: int) -> set[int]:
     parents: dict[int, int] = {}
     for entry in os.listdir("/proc"):
