@@ -53,7 +53,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote, urlencode, urlsplit
 
-from policykg.localserver import LOOPBACK, api_command, free_port, running
+from policykg.localserver import LOOPBACK, alive, api_command, descendants, free_port, running
 from policykg.manifest import read_manifest, verify_file
 
 REPO = Path(__file__).resolve().parent.parent
@@ -484,31 +484,6 @@ def snapshot(base: str) -> list[tuple[int, str]]:
     return answers
 
 
-def children_of(root: int) -> set[int]:
-    parents = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                stat = Path(f"/proc/{entry}/stat").read_text(errors="replace")
-            except OSError:
-                continue
-            parents[int(entry)] = int(stat[stat.rindex(")") + 2:].split()[1])
-    found, stack = set(), [root]
-    while stack:
-        parent = stack.pop()
-        children = {pid for pid, ppid in parents.items() if ppid == parent}
-        found |= children
-        stack.extend(children)
-    return found
-
-
-def _alive(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
 def section_restart(args: argparse.Namespace) -> bool:
     print("\n== 3. restart: start, stop with SIGTERM, start again on the same build")
     env = {"POLICYKG_DATA": str(args.data), "POLICYKG_WORKERS": str(args.workers)}
@@ -517,14 +492,14 @@ def section_restart(args: argparse.Namespace) -> bool:
         up = time.monotonic() - started
         base = first_server.base
         first = snapshot(base)
-        children = children_of(first_server.process.pid)
+        children = set(descendants(first_server.process.pid))
         stopping = time.monotonic()
     stopped = time.monotonic() - stopping
     server = first_server.process
     deadline = time.monotonic() + 10
-    while any(_alive(pid) for pid in children) and time.monotonic() < deadline:
+    while any(alive(pid) for pid in children) and time.monotonic() < deadline:
         time.sleep(0.1)
-    survivors = [pid for pid in children if _alive(pid)]
+    survivors = [pid for pid in children if alive(pid)]
     errors = "".join(first_server.stderr)
     clean = server.returncode in (0, -signal.SIGTERM) and "Traceback" not in errors and not survivors
     print(f"first start answered after {up:.1f} s; SIGTERM: exited in {stopped:.2f} s with "

@@ -282,25 +282,6 @@ def proc_status(pid: int | str, key: str) -> int | None:
     return None
 
 
-def descendants(pid: int) -> list[int]:
-    """``pid`` and every process below it (the API, its fork server and its /sparql workers)."""
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as stat:
-                    parent = int(stat.read().rsplit(")", 1)[1].split()[1])
-            except (OSError, ValueError, IndexError):
-                continue
-            children.setdefault(parent, []).append(int(entry))
-    found, queue = [], [pid]
-    while queue:
-        current = queue.pop()
-        found.append(current)
-        queue.extend(children.get(current, []))
-    return found
-
-
 def mem_available() -> int:
     """Bytes the kernel says can be used without swapping (MemAvailable)."""
     with open("/proc/meminfo", encoding="ascii") as meminfo:
@@ -761,7 +742,7 @@ def api_route(ctx: Context, backend: str, env: dict[str, str], direct: dict[str,
     longer start-up limit (a large store loads for minutes) and the process, whose
     peak memory is read from /proc.
     """
-    from policykg.localserver import api_command, free_port, running
+    from policykg.localserver import api_command, descendants, free_port, running
 
     args = ctx.args
     port = free_port()
@@ -793,7 +774,7 @@ def api_route(ctx: Context, backend: str, env: dict[str, str], direct: dict[str,
         for query in ctx.queries:
             series = http_series(api_caller(client, query, args.max_rows), args.runs, args.cap_seconds)
             ctx.series_row(backend, query, "api", series, direct.get(query.label))
-        tree = descendants(process.pid)
+        tree = [process.pid, *descendants(process.pid)]
         peaks = [proc_status(pid, "VmHWM") or 0 for pid in tree]
         ctx.add(backend, "memory", query="API process tree peak RSS", route="api", value=mb(sum(peaks)), unit="MB",
                 note=f"VmHWM summed over {len(tree)} process(es): the API"

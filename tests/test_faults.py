@@ -49,7 +49,7 @@ from policykg.api.settings import Settings
 from policykg.build.serialise import TRIG, leftover_temporaries
 from policykg.cli import main
 from policykg.manifest import LINK_PREFIX, MANIFEST, ManifestMismatch, read_manifest, verified_copy, verify_file
-from servers import LOOPBACK, api_command, free_port, policykg_server, running
+from servers import LOOPBACK, alive, api_command, descendants, free_port, policykg_server, running
 from test_remote import Oxigraph
 
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
@@ -287,31 +287,6 @@ def test_write_outputs_removes_what_a_killed_build_left(tmp_path: Path) -> None:
 
 
 # --------------------------------------------------------------------------- restart
-def descendants(root: int) -> set[int]:
-    parents: dict[int, int] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                stat = Path(f"/proc/{entry}/stat").read_text(errors="replace")
-            except OSError:
-                continue
-            parents[int(entry)] = int(stat[stat.rindex(")") + 2:].split()[1])
-    found, stack = set(), [root]
-    while stack:
-        parent = stack.pop()
-        children = [pid for pid, ppid in parents.items() if ppid == parent]
-        found.update(children)
-        stack.extend(children)
-    return found
-
-
-def alive(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
 @dataclass
 class Snapshot:
     void: bytes
@@ -336,7 +311,7 @@ def test_the_server_restarts_cleanly_and_serves_the_last_good_build(good_dist: P
     with running(api_command(port), base + "/", env=env) as first:
         answered = snapshot(base)
         assert b"void:triples" in answered.void and b"pol:PlanItem" in answered.item
-        workers = descendants(first.pid)
+        workers = set(descendants(first.pid))
         assert len(workers) >= 3  # the fork server and the /sparql workers (and multiprocessing's resource tracker)
         links = list(own_links(first.pid))
         assert len(links) == 1

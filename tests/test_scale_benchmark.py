@@ -22,6 +22,8 @@ from types import ModuleType
 
 import pytest
 
+from policykg.localserver import descendants
+
 SCRIPT = Path(__file__).resolve().parent.parent / "benchmarks" / "scale.py"
 BACKENDS = ("memory", "disk", "oxigraph", "rdflib")
 WITH_API = ("memory", "disk", "oxigraph")
@@ -39,10 +41,10 @@ def load_scale() -> ModuleType:
     return module
 
 
-def leftovers(scale: ModuleType) -> list[str]:
+def leftovers() -> list[str]:
     """Processes below this one that the benchmark starts (servers, the API, its children)."""
     found = []
-    for pid in scale.descendants(os.getpid())[1:]:
+    for pid in descendants(os.getpid()):
         try:
             command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
         except OSError:
@@ -58,7 +60,7 @@ def run(dist_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
     out = tmp_path_factory.mktemp("scale")
     private = tmp_path_factory.mktemp("scale-tmp")  # the run's temporary folders go here, to be seen gone
     saved, tempfile.tempdir = tempfile.tempdir, str(private)
-    running_before = set(leftovers(scale))  # servers of other tests in this session (the live API) are not ours
+    running_before = set(leftovers())  # servers of other tests in this session (the live API) are not ours
     started = time.monotonic()
     try:
         code = scale.main(["--sizes", "1,2", "--runs", "3", "--backends", ",".join(BACKENDS), "--cap-seconds", "0.5",
@@ -74,7 +76,7 @@ def run(dist_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
 def test_it_finishes_quickly_and_leaves_nothing_behind(run: dict) -> None:
     assert run["code"] == 0
     assert run["seconds"] < 90, f"the smoke run took {run['seconds']:.0f} s"  # ~25 s alone on 2 cores
-    assert sorted(set(leftovers(run["scale"])) - run["running_before"]) == []
+    assert sorted(set(leftovers()) - run["running_before"]) == []
     assert run["left"] == []
 
 
