@@ -226,6 +226,11 @@ def run_query(
         raise QueryError(f"the query could not be evaluated: {error}") from None
 
 
+def rdf_format(path: Path) -> RdfFormat:
+    """The RDF syntax of ``path`` by its extension (.trig, .nq, .nt, .ttl …); TriG when unknown."""
+    return RdfFormat.from_extension(path.suffix.lstrip(".")) or RdfFormat.TRIG
+
+
 def load_store(path: Path) -> Store:
     """The store a built file or folder holds: a file (TriG unless the extension says otherwise) is
     loaded into memory, named graphs kept; a folder is an on-disk Oxigraph store (``policykg index``),
@@ -240,7 +245,7 @@ def load_store(path: Path) -> Store:
         raise QueryError(f"{path}: no such file; run `policykg build` first")
     store = Store()
     try:
-        store.bulk_load(path=str(path), format=RdfFormat.from_extension(path.suffix.lstrip(".")) or RdfFormat.TRIG)
+        store.bulk_load(path=str(path), format=rdf_format(path))
     except (SyntaxError, OSError, ValueError) as error:
         raise QueryError(f"{path}: cannot be loaded: {error}") from None
     return store

@@ -18,8 +18,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from pyoxigraph import RdfFormat, Store
+from pyoxigraph import Store
 
+from policykg.api.sparql_guard import rdf_format
 from policykg.errors import OutputError, QueryError
 
 
@@ -29,11 +30,6 @@ class IndexReport:
     folder: Path
     quads: int
     seconds: float
-
-
-def rdf_format(path: Path) -> RdfFormat:
-    """The RDF syntax of ``path`` by its extension (.trig, .nq, .nt, .ttl …); TriG when unknown."""
-    return RdfFormat.from_extension(path.suffix.lstrip(".")) or RdfFormat.TRIG
 
 
 def index(source: Path, folder: Path) -> IndexReport:
