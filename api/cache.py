@@ -24,13 +24,13 @@ With a remote backend the data can change behind the server, so
 from __future__ import annotations
 
 import hashlib
-import json
 from collections import OrderedDict
 from pathlib import Path
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from policykg.api.html import cookie_language
+from policykg.manifest import expected_entry, hash_file
 
 UNCACHED_PREFIXES = ("/sparql", "/query", "/docs", "/redoc")  # a user's query always runs
 
@@ -45,18 +45,10 @@ def build_tag(data: Path) -> str:
         listing = sorted((str(path.relative_to(data)), path.stat().st_size, path.stat().st_mtime_ns)
                          for path in data.rglob("*") if path.is_file())
         return hashlib.sha256(repr(listing).encode()).hexdigest()[:32]
-    manifest = data.parent / "manifest.json"
-    try:
-        recorded = json.loads(manifest.read_text(encoding="utf-8"))["files"][data.name]
-        if data.stat().st_size == recorded["bytes"]:
-            return str(recorded["sha256"])[:32]
-    except (OSError, KeyError, TypeError, ValueError):
-        pass  # no manifest, or not this file: hash the file itself
-    digest = hashlib.sha256()
-    with data.open("rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()[:32]
+    recorded = expected_entry(data)
+    if recorded is not None and data.stat().st_size == recorded.bytes:
+        return recorded.sha256[:32]
+    return hash_file(data).sha256[:32]  # no manifest, or not this file: hash the file itself
 
 
 class AnswerCache:

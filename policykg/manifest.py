@@ -105,10 +105,15 @@ def verify_file(path: Path) -> Entry | None:
     expected = expected_entry(path)
     if expected is None:
         return None
-    actual = _hash_and_copy(path, None)
+    actual = hash_file(path)
     if actual != expected:
         raise ManifestMismatch(mismatch_message(path, expected, actual))
     return actual
+
+
+def hash_file(path: Path) -> Entry:
+    """The size and SHA-256 of the file at ``path``, read in chunks."""
+    return _hash_and_copy(path, None)
 
 
 def _hash_and_copy(source: Path, target: int | None) -> Entry:
