@@ -225,10 +225,13 @@ def bind_values(query: str, bindings: Mapping[str, Term]) -> str:
     data block: they cannot change the query around them. Named queries use
     their parameters in the top-level group, where this binding means the
     same as pyoxigraph's substitutions: a solution joins the bound value, so
-    the triple patterns, FILTERs (``COALESCE(?x = ?p, ?p != ?p, true)``),
+    the triple patterns, FILTERs (``COALESCE(?p, ?x, "") = COALESCE(?x, "")``),
     OPTIONALs, GROUP BY and the projection all see it (``tests/test_remote.py``
     compares both on every named query). A variable that only a subquery, a
     MINUS or a SERVICE uses would not be bound inside it; no named query does that.
+    An optional parameter left out is in neither: it stays unbound. One
+    difference the queries avoid: ``BOUND(?p)`` is true here but false under
+    pyoxigraph's substitutions (``tests/test_query_portability.py``).
     """
     if not bindings:
         return query

@@ -133,15 +133,11 @@ MEASURED = (
     ("indicator progress", "indicators", "indicator-progress"),
     ("search", "search 快递", "search"),
 )
-# Why a backend's answer differs from the reference, where the cause is known (found with this benchmark).
-KNOWN_CAUSES = {
-    ("virtuoso", "indicator progress"): (
-        "Virtuoso 7.2.5 evaluates ?x = ?p with ?p unbound to false, not to an error, so the named queries' idiom "
-        "for an optional parameter, FILTER (COALESCE(?x = ?p, ?p != ?p, true)), drops every row"),
-    ("virtuoso", "search"): (
-        "Virtuoso 7.2.5: the optional ?kind parameter's COALESCE idiom (see indicator progress), and STR() of a "
-        "non-ASCII literal (STR(\"快递\")) no longer matches in CONTAINS"),
-}
+# Why a backend's answer differs from the reference, where the cause is known (found with this benchmark), as
+# {(backend, query label): "cause"}. None now: the two found on Virtuoso 7.2.5 (the optional-parameter idiom
+# COALESCE(?x = ?p, ?p != ?p, true) dropped every row of indicator progress and search, and STR() of the search
+# word lost its Chinese characters) were fixed in the queries; docs/operations.md, "Virtuoso", says how.
+KNOWN_CAUSES: dict[tuple[str, str], str] = {}
 API_COPIES = 3  # the in-memory API holds one copy in the API process and one in each of its 2 /sparql workers
 BYTES_PER_QUAD = {"memory": 450, "rdflib": 1400}  # estimates when nothing was measured (field notes: 390, 1300)
 

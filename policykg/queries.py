@@ -12,6 +12,11 @@ projects (pyoxigraph substitutes projected variables only). Its value is bound
 as an RDF term (pyoxigraph ``substitutions``), never pasted into the query
 text, so a value cannot change the query. The CLI and the API both read
 queries through this module.
+
+An optional parameter left out is not bound at all. A query filters on it with
+``FILTER (COALESCE(?p, ?x, "") = COALESCE(?x, ""))``, which every engine the API
+runs on reads alike; ``BOUND(?p)`` and a comparison with an unbound ``?p`` do not
+(``tests/test_query_portability.py`` says why and checks ``queries/``).
 """
 
 from __future__ import annotations

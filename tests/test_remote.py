@@ -4,8 +4,9 @@ One ``oxigraph serve`` process (on 127.0.0.1, a free port, a temporary
 location) is started for the module and loaded with ``policykg load``. Then:
 every named query gives the same rows through :class:`RemoteBackend` (its
 parameters bound by a VALUES block) as on the embedded store (pyoxigraph
-substitutions); the app over the endpoint answers the SPARQL protocol and
-the REST routes; refused queries never leave the app; a server that is down
+substitutions), and an optional parameter left out filters nothing; the app
+over the endpoint answers the SPARQL protocol and the REST routes; refused
+queries never leave the app; a server that is down
 answers 503 and, once back, 200 again; a query over the time limit is
 abandoned. Everything is bounded: the server runs with ``--timeout-s``, and
 every HTTP call has a timeout.
@@ -37,6 +38,7 @@ from policykg.api.sparql_guard import DEFAULT_PREFIXES, load_store, run_query
 from policykg.cli import main
 from policykg.queries import named_queries
 from servers import LOOPBACK, free_port, running
+from test_query_portability import FILTERED_COLUMN, check_optional_parameter
 
 pytestmark = pytest.mark.skipif(shutil.which("oxigraph") is None,
                                 reason="the Oxigraph server binary is not installed (pip install '.[test]')")
@@ -284,6 +286,19 @@ def test_named_query_gives_the_same_rows_remotely(name: str, values: dict, embed
     assert _cells(variables, table.rows, separators) == local_rows
     if set(values) == {key for key, p in query.parameters.items() if p.required}:
         assert local_rows, f"{name} finds nothing with its examples"
+
+
+@pytest.mark.parametrize(("name", "parameter"), sorted(FILTERED_COLUMN))
+def test_an_optional_parameter_filters_only_when_given_remotely(name: str, parameter: str,
+                                                                remote: RemoteBackend) -> None:
+    """Left out, it filters nothing; given each value, it keeps that value's rows (test_query_portability.py)."""
+
+    def run(query, values: dict[str, str]) -> tuple[tuple[str, ...], list[tuple]]:
+        table = remote.select(query.text, {v.value: term for v, term in query.bindings(values).items()})
+        assert not table.truncated
+        return table.variables, list(table.rows)
+
+    check_optional_parameter(run, named_queries()[name], parameter)
 
 
 def test_bind_values_opens_the_top_level_group() -> None:
