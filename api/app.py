@@ -87,7 +87,8 @@ def home(services: ServicesDep, request: Request) -> Index | Response:
 
 def home_page(request: Request, services: Services, found: Index) -> Response:
     """The plan as a document: its chapters and items (both languages), the counts, the ways in."""
-    items = relations.list_items.__wrapped__(services, None).items
+    first_plan = next(iter(relations._plans(services)), None)  # the built corpus's only plan (the first of several)
+    items = relations.list_items.__wrapped__(services, None, first_plan).items
     chapters: dict[int, dict] = {}
     for item in items:
         chapter = chapters.setdefault(item.chapter.number, {"chapter": item.chapter, "items": [],

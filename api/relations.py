@@ -128,22 +128,67 @@ def _evidence(row: dict[str, Any], **extra: Any) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------- cached tables
-def _chapters(services: Services) -> dict[int, ChapterRef]:
-    def compute() -> dict[int, ChapterRef]:
-        return {row["number"]: ChapterRef(number=row["number"], iri=row["chapter"], title_zh=row["title_zh"],
-                                          title_en=row.get("title_en"))
+def _plans(services: Services) -> dict[str, dict[str, Any]]:
+    """The plans in the store (plans.rq), by slug, in IRI order: one for the built corpus, N for a synthetic one."""
+    return services.cached("relations:plans", lambda: {slug_of(row["plan"]): row for row in services.run("plans").values()})
+
+
+def _plan_iri(services: Services, plan: str | None, *, required: bool) -> str | None:
+    """The IRI of the plan a request names (by slug or IRI); with none named, the store's only plan.
+
+    In a store of several plans (a provincial plan beside the national one, or a
+    synthetic corpus) item numbers repeat in each plan, so a route about one item
+    (``required``) answers 400 naming the plans when none is given; a listing
+    route lists every plan's items (None).
+    """
+    plans = _plans(services)
+    if plan is None:
+        if len(plans) == 1:
+            return next(iter(plans.values()))["plan"]
+        if required and plans:
+            raise ApiError(400, f"this store holds {len(plans)} plans and item numbers repeat in each: "
+                                f"say which with ?plan= (a plan's slug or IRI, see /queries/plans)",
+                           close_matches=list(plans)[:5])
+        return None
+    slug = slug_of(plan) if plan.startswith(BASE + "plan/") else plan
+    if slug not in plans:
+        raise NotFound(f"no plan {plan!r}; see /queries/plans", close_matches=_close(slug, {name: name for name in plans}))
+    return plans[slug]["plan"]
+
+
+def _chapters(services: Services) -> dict[tuple[str, int], ChapterRef]:
+    """Every plan's chapters, by (plan IRI, number)."""
+    def compute() -> dict[tuple[str, int], ChapterRef]:
+        return {(row["plan"], row["number"]): ChapterRef(number=row["number"], iri=row["chapter"], title_zh=row["title_zh"],
+                                                         title_en=row.get("title_en"))
                 for row in services.run("chapters").values()}
     return services.cached("relations:chapters", compute)
 
 
+def _items_by_plan(services: Services) -> dict[str, dict[int, dict[str, Any]]]:
+    """Every item's row of items-by-chapter, by plan IRI and number (plans in IRI order)."""
+    def compute() -> dict[str, dict[int, dict[str, Any]]]:
+        plans: dict[str, dict[int, dict[str, Any]]] = {}
+        for row in services.run("items-by-chapter").values():
+            plans.setdefault(row["plan"], {})[row["number"]] = row
+        return plans
+    return services.cached("relations:items", compute)
+
+
 def _item_titles(services: Services) -> dict[int, dict[str, Any]]:
-    """Every item's row of items-by-chapter, by number."""
-    return services.cached("relations:items", lambda: {row["number"]: row for row in services.run("items-by-chapter").values()})
+    """The items of the first plan (the built corpus's only one), by number: the pages' titles for item numbers.
+
+    The pages describe the built corpus; in a store of several plans they name an item of another plan by its
+    own Chinese title (from the query that found it) and take the English title of the same number from here.
+    """
+    plans = _items_by_plan(services)
+    return plans[min(plans)] if plans else {}
 
 
-def _link_counts(services: Services) -> dict[int, dict[str, Any]]:
+def _link_counts(services: Services) -> dict[str, dict[str, Any]]:
+    """item-link-counts.rq's rows, by item IRI."""
     return services.cached("relations:link-counts",
-                           lambda: {row["number"]: row for row in services.run("item-link-counts").values()})
+                           lambda: {row["item"]: row for row in services.run("item-link-counts").values()})
 
 
 def _populations(services: Services) -> dict[str, dict[str, Any]]:
@@ -190,6 +235,7 @@ def _item_entry(grouped: dict[tuple[int, str], dict[str, Any]], hit: dict[str, A
 class ItemSummary(BaseModel):
     number: int = Field(description="item number, 1-46")
     iri: str
+    plan: str = Field(description="IRI of the plan the item is in")
     path: str = Field(description="the resource's path on this server (/id/item/{number})")
     title_zh: str = Field(description="the title as the table of contents gives it")
     title_en: str | None = Field(None, description="the project's English translation of the title")
@@ -207,6 +253,7 @@ class ItemSummary(BaseModel):
 class ItemList(BaseModel):
     count: int = Field(description="number of items listed")
     chapter: int | None = Field(None, description="the chapter filter, when one was given")
+    plan: str | None = Field(None, description="IRI of the plan listed; none when the store holds several and none was asked for")
     items: list[ItemSummary]
 
 
@@ -214,28 +261,33 @@ class ItemList(BaseModel):
     "/items", response_model=ItemList, responses=ERROR_RESPONSES, summary="the plan's 46 items in order, with counts of what they link to",
     description="Every plan item (or those of one chapter) with its chapter, titles, whether the corpus has its body, "
                 "and how many measures, populations, bodies, indicators, named programmes and later tasks it links to. "
-                "Named queries: items-by-chapter, item-link-counts, chapters.",
+                "In a store of several plans, ?plan= lists one plan's items. Named queries: items-by-chapter, item-link-counts, "
+                "chapters, plans.",
 )
 @json_route
 def list_items(
     services: ServicesDep,
     chapter: Annotated[int | None, Query(ge=1, le=12, description="only the items of this chapter (1-12)")] = None,
+    plan: Annotated[str | None, Query(max_length=2000, description="the plan (its slug or IRI, see /queries/plans); "
+                                                                    "needed only in a store of several plans")] = None,
 ) -> ItemList:
-    rows = services.run("items-by-chapter", chapter=chapter).values()
+    plan_iri = _plan_iri(services, plan, required=False)
+    rows = services.run("items-by-chapter", chapter=chapter, plan=plan_iri).values()
     chapters, counts = _chapters(services), _link_counts(services)
     items = []
     for row in rows:
-        count = counts.get(row["number"], {})
+        count = counts.get(row["item"], {})
         items.append(ItemSummary(
-            number=row["number"], iri=row["item"], path=path_of(row["item"]), title_zh=row["title_zh"],
-            title_en=row.get("title_en"), chapter=chapters[row["chapter"]], body_in_corpus=row["body_in_corpus"],
+            number=row["number"], iri=row["item"], plan=row["plan"], path=path_of(row["item"]), title_zh=row["title_zh"],
+            title_en=row.get("title_en"), chapter=chapters[row["plan"], row["chapter"]], body_in_corpus=row["body_in_corpus"],
             measures=_int(row.get("measures")),
             **{key: _int(count.get(key)) for key in ("populations", "primary_populations", "bodies", "indicators",
                                                      "mentions", "later_tasks")},
         ))
     if chapter is not None and not items:
-        raise NotFound(f"no items in chapter {chapter}", close_matches=[str(n) for n in sorted(chapters)])
-    return ItemList(count=len(items), chapter=chapter, items=items)
+        raise NotFound(f"no items in chapter {chapter}",
+                       close_matches=[str(n) for n in sorted({number for _, number in chapters})])
+    return ItemList(count=len(items), chapter=chapter, plan=plan_iri, items=items)
 
 
 class Measure(BaseModel):
@@ -305,6 +357,7 @@ class LatestObservation(BaseModel):
 class Indicator(BaseModel):
     slug: str
     iri: str
+    plan: str | None = Field(None, description="IRI of the plan that states it")
     path: str
     label_zh: str
     label_en: str | None = None
@@ -366,6 +419,7 @@ class Variant(BaseModel):
 class ItemDetail(BaseModel):
     number: int
     iri: str
+    plan: str = Field(description="IRI of the plan the item is in")
     path: str
     title_zh: str
     title_en: str | None = None
@@ -399,7 +453,8 @@ def _indicators(services: Services, category: str | None, due: datetime.date | N
         observed = latest.get(row["indicator"], {})
         table = row.get("table_category")
         found.append(Indicator(
-            slug=slug_of(row["indicator"]), iri=row["indicator"], path=path_of(row["indicator"]), label_zh=row["label"],
+            slug=slug_of(row["indicator"]), iri=row["indicator"], plan=row.get("plan"), path=path_of(row["indicator"]),
+            label_zh=row["label"],
             label_en=row.get("label_en"),
             category=CategoryRef(slug=slug_of(table), iri=table, label_zh=row.get("category_label")) if table else None,
             target=row["value"], unit=row["unit"], comparator=COMPARATORS[row["comparator"]],
@@ -414,6 +469,8 @@ def _indicators(services: Services, category: str | None, due: datetime.date | N
 
 
 def _unknown_item(number: int, known: list[int]) -> NotFound:
+    if not known:
+        return NotFound(f"no plan item {number}: the store holds no plan items")
     nearest = sorted(known, key=lambda n: (abs(n - number), n))[:3]
     return NotFound(f"no plan item {number}: items are numbered {min(known)} to {max(known)}",
                     close_matches=[str(n) for n in sorted(nearest)])
@@ -425,17 +482,20 @@ def _unknown_item(number: int, known: list[int]) -> NotFound:
     description="Everything the graph says about one item, each link with the words that evidence it "
                 "(file_text[start:end] == words). Named queries: item-detail, item-measures, item-populations, "
                 "item-bodies, item-mentions, item-observations, continuing-tasks, item-variants, indicators, "
-                "indicator-progress.",
+                "indicator-progress, plans. In a store of several plans, say which plan's item with ?plan=.",
 )
 @json_route
 def get_item(
     services: ServicesDep,
     number: Annotated[int, Path(description="the item number (1-46)")],
+    plan: Annotated[str | None, Query(max_length=2000, description="the plan (its slug or IRI, see /queries/plans); "
+                                                                    "needed only in a store of several plans")] = None,
 ) -> ItemDetail:
-    known = sorted(_item_titles(services))
+    plan_iri = _plan_iri(services, plan, required=True)
+    known = sorted(_items_by_plan(services).get(plan_iri or "", {}))
     if number not in known:
         raise _unknown_item(number, known)
-    params = {"item_number": number}
+    params = {"item_number": number, "plan": plan_iri}
     detail, measures, populations, bodies, mentions, observations, tasks, variants = services.run_many([
         ("item-detail", params), ("item-measures", params), ("item-populations", params), ("item-bodies", params),
         ("item-mentions", params), ("item-observations", params), ("continuing-tasks", params),
@@ -446,7 +506,7 @@ def get_item(
         raise _unknown_item(number, known)
     head = rows[0]
     return ItemDetail(
-        number=number, iri=head["item"], path=path_of(head["item"]), title_zh=head["title_zh"],
+        number=number, iri=head["item"], plan=head["plan"], path=path_of(head["item"]), title_zh=head["title_zh"],
         title_en=head.get("title_en"),
         chapter=ChapterRef(number=head["chapter_number"], iri=head["chapter"], title_zh=head["chapter_title_zh"],
                            title_en=head.get("chapter_title_en")),
@@ -456,7 +516,8 @@ def get_item(
         populations=_item_populations(populations.values()),
         bodies=_item_bodies(bodies.values()),
         mentions=_item_mentions(mentions.values()),
-        indicators=[indicator for indicator in _all_indicators(services) if number in indicator.stated_in],
+        indicators=[indicator for indicator in _all_indicators(services)
+                    if number in indicator.stated_in and indicator.plan == head["plan"]],
         observations=[Observation(iri=r["observation"], label=r.get("label"), value=r["value"], unit=r["unit"],
                                   period=r["period"], indicator=r.get("indicator"), quote=r["quote"], file=r["file"],
                                   start=r["start"], end=r["end"]) for r in observations.values()],

@@ -175,6 +175,11 @@ FILTERED_COLUMN = {
     ("later-tasks", "document"): "document",
     ("programmes-by-chapter", "chapter_number"): "chapter_number",
     ("search", "kind"): "result_kind",
+    # ?plan is bound by a triple pattern (?item pol:inDocument ?plan), the portable way for a parameter whose
+    # column is never unbound: the parameter is its own column.
+    **{(name, "plan"): "plan" for name in (
+        "chapters", "continuing-tasks", "item-bodies", "item-detail", "item-measures", "item-mentions",
+        "item-observations", "item-populations", "item-variants", "items-by-chapter")},
 }
 # Facts of the real graph the checks below rest on: rows with the parameter left out, and the rows whose
 # compared column is unbound (kept then, dropped whenever the parameter is given).

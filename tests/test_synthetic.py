@@ -131,9 +131,9 @@ def test_the_api_serves_an_on_disk_store(tmp_path: Path, three: Path, capsys: py
     assert main(["index", str(three), "--to", str(folder)]) == 0
     assert "serve it with: policykg serve --data" in capsys.readouterr().out
     with TestClient(create_app(Settings(data=folder, workers=1))) as client:
-        item = client.get("/items/16")
+        item = client.get("/items/16?plan=acftu-14th-fyp")
         assert item.status_code == 200, item.text
-        assert client.get("/items/16", headers={"if-none-match": item.headers["etag"]}).status_code == 304
+        assert client.get("/items/16?plan=acftu-14th-fyp", headers={"if-none-match": item.headers["etag"]}).status_code == 304
         answer = client.post("/sparql", data={"query": COUNT}, headers={"accept": "application/sparql-results+json"})
         assert answer.status_code == 200
         assert int(answer.json()["results"]["bindings"][0]["n"]["value"]) == count(load_store(folder))
@@ -149,3 +149,42 @@ def test_population_and_body_routes_list_each_plans_item_on_its_own(tmp_path: Pa
         assert len(paths) == len(set(paths))
         assert {"/id/item/16", "/id/item/s0002-16", "/id/item/s0003-16"} <= set(paths)
         assert [item["number"] for item in items] == sorted(item["number"] for item in items)
+
+
+PLAN = ID + "plan/"
+
+
+def test_item_routes_are_scoped_by_plan(three: Path) -> None:
+    """Item numbers repeat in each plan: /items lists every plan's items, ?plan= one plan's; /items/{n} needs ?plan=."""
+    with TestClient(create_app(Settings(data=three, answer_cache=0, workers=1))) as client:
+        plans = client.get("/queries/plans").json()["rows"]
+        listed = client.get("/items").json()
+        second = client.get("/items", params={"plan": "s0002-acftu-14th-fyp"}).json()
+        by_iri = client.get("/items", params={"plan": PLAN + "s0003-acftu-14th-fyp", "chapter": 5}).json()
+        ambiguous = client.get("/items/16")
+        unknown = client.get("/items", params={"plan": "acftu-15th-fyp"})
+        first_16 = client.get("/items/16", params={"plan": "acftu-14th-fyp"}).json()
+        second_16 = client.get("/items/16", params={"plan": "s0002-acftu-14th-fyp"}).json()
+    assert [(row["plan"], row["chapters"], row["items"]) for row in plans] == [
+        (PLAN + "acftu-14th-fyp", 12, 46), (PLAN + "s0002-acftu-14th-fyp", 12, 46), (PLAN + "s0003-acftu-14th-fyp", 12, 46)]
+    assert listed["count"] == 138 and listed["plan"] is None
+    assert {item["plan"] for item in listed["items"]} == {row["plan"] for row in plans}
+    assert second["count"] == 46 and second["plan"] == PLAN + "s0002-acftu-14th-fyp"
+    assert [item["path"] for item in second["items"]][15] == "/id/item/s0002-16"
+    assert second["items"][15]["chapter"]["iri"] == ID + "chapter/s0002-5"
+    assert [item["number"] for item in by_iri["items"]] == [14, 15, 16, 17, 18]
+    assert {item["plan"] for item in by_iri["items"]} == {PLAN + "s0003-acftu-14th-fyp"}
+    assert ambiguous.status_code == 400
+    assert ambiguous.json()["error"].startswith("this store holds 3 plans and item numbers repeat in each: say which with ?plan=")
+    assert ambiguous.json()["close_matches"] == ["acftu-14th-fyp", "s0002-acftu-14th-fyp", "s0003-acftu-14th-fyp"]
+    assert unknown.status_code == 404 and "acftu-14th-fyp" in unknown.json()["close_matches"]
+    assert first_16["iri"] == ID + "item/16" and second_16["iri"] == ID + "item/s0002-16"
+    assert second_16["title_zh"] == first_16["title_zh"] == "维护新就业形态劳动者合法权益"
+    assert second_16["chapter"]["iri"] == ID + "chapter/s0002-5"
+    # each plan's item has its own measures, links and targets, never the other plan's
+    for detail, prefix in ((first_16, ID + "measure/16-"), (second_16, ID + "measure/s0002-16-")):
+        assert detail["measures"] and all(m["iri"].startswith(prefix) for m in detail["measures"])
+        assert all(indicator["plan"] == detail["plan"] for indicator in detail["indicators"])
+    assert len(second_16["measures"]) == len(first_16["measures"])
+    assert len(second_16["populations"]) == len(first_16["populations"])
+    assert [body["slug"] for body in second_16["bodies"]] == [body["slug"] for body in first_16["bodies"]]
