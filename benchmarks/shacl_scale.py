@@ -1,4 +1,4 @@
-"""SHACL validation time and peak memory, pySHACL vs TopBraid, on synthetic corpora of N plans.
+"""SHACL validation time and peak memory, pySHACL vs TopBraid, whole or split, on synthetic corpora of N plans.
 
 For each size N (``--sizes``, default 1,10,100,1000 plans; the real corpus is
 ~2·10^4 triples per plan) a corpus of N plans is written as N-Quads by
@@ -11,9 +11,19 @@ validates it in a child process of its own, as ``policykg validate --engine E
   for TopBraid), validating, reducing the report;
 - ``shacl s``: the engine's own part of it (``ValidationOutcome.seconds``);
 - ``python MB`` / ``java MB``: peak resident memory of the child
-  (``getrusage(RUSAGE_SELF)``) and of its largest child, TopBraid's JVM
-  (``RUSAGE_CHILDREN``). They overlap in time, so the machine's peak is at
-  most their sum.
+  (``getrusage(RUSAGE_SELF)``) and of its largest descendant
+  (``RUSAGE_CHILDREN``): TopBraid's JVM, or for a split run the largest
+  worker process or JVM;
+- ``peak MB``: the largest sum of the resident memory of the child and all its
+  descendants at one moment (read from /proc every 0.2 s): what the machine
+  must hold, with the parallel workers and their JVMs counted together.
+
+Engines: ``pyshacl`` and ``topbraid`` validate the whole graph in one
+process; ``pyshacl-split`` and ``topbraid-split`` run ``policykg validate
+--split`` (:func:`policykg.build.validate.validate_split`): the corpus cut
+into batches of connected documents, each with the shared vocabularies,
+validated by ``--jobs`` worker processes (default: the cores), ``--batch-quads``
+statements per batch (default: the engine's, see ``SPLIT_BATCH_QUADS``).
 
 A run longer than ``--cap`` seconds (default 600) is killed and reported as
 "> 600 s"; larger sizes are then not run for that engine (they would take
@@ -22,8 +32,9 @@ longer). Where both engines finished, their results must agree
 they do not, or if a run failed. The table is printed and written as CSV to
 ``dist/benchmarks/shacl.csv``.
 
-    python benchmarks/shacl_scale.py                       # 1, 10, 100, 1000 plans: hours
+    python benchmarks/shacl_scale.py                       # 1, 10, 100, 1000 plans, 4 engines: hours
     python benchmarks/shacl_scale.py --sizes 1,10 --cap 300
+    python benchmarks/shacl_scale.py --sizes 100,1000 --engines topbraid-split,pyshacl-split --cap 1500
     POLICYKG_JAVA_OPTIONS=-Xmx16g python benchmarks/shacl_scale.py --sizes 1000 --engines topbraid
 """
 
@@ -39,6 +50,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter
 from dataclasses import asdict, dataclass
@@ -49,7 +61,9 @@ DEFAULT_TEMPLATE = REPO / "dist" / "policykg.trig"
 DEFAULT_CSV = REPO / "dist" / "benchmarks" / "shacl.csv"
 DEFAULT_SIZES = (1, 10, 100, 1000)
 DEFAULT_CAP = 600.0
-ENGINES = ("pyshacl", "topbraid")
+ENGINES = ("pyshacl", "topbraid", "pyshacl-split", "topbraid-split")
+SPLIT = "-split"
+SAMPLE_SECONDS = 0.2  # how often the process tree's memory is read
 
 
 @dataclass(frozen=True)
@@ -77,6 +91,9 @@ class Measurement:
     conforms: bool | None = None
     agree: str = "-"  # yes / NO / - (the other engine did not finish)
     note: str = ""
+    peak_mb: float | None = None  # the child and all its descendants at once
+    batches: int | None = None  # split runs: how many batches
+    jobs: int | None = None  # split runs: worker processes
 
 
 # --------------------------------------------------------------------------- corpora
@@ -111,13 +128,16 @@ def fresh_template(folder: Path) -> Path:
 
 
 # --------------------------------------------------------------------------- one run (child process)
-def child(engine: str, data: Path, rows_out: Path) -> int:
+def child(engine: str, data: Path, rows_out: Path, jobs: int | None = None, batch_quads: int | None = None) -> int:
     """Validate ``data`` with ``engine``; print the figures as JSON and write the row keys to ``rows_out``."""
     from policykg.build.shacl_engines import row_key
-    from policykg.build.validate import validate
+    from policykg.build.validate import validate, validate_split
 
     started = time.perf_counter()
-    outcome = validate(data, engine=engine)
+    if engine.endswith(SPLIT):
+        outcome = validate_split(data, engine=engine.removesuffix(SPLIT), jobs=jobs, batch_quads=batch_quads)
+    else:
+        outcome = validate(data, engine=engine)
     seconds = time.perf_counter() - started
     rows_out.write_text(json.dumps([row_key(row) for row in outcome.rows]), encoding="utf-8")
     print(json.dumps({
@@ -128,30 +148,73 @@ def child(engine: str, data: Path, rows_out: Path) -> int:
         "results": len(outcome.rows),
         "violations": outcome.violations,
         "conforms": outcome.conforms,
+        "batches": outcome.batches or None,
     }))
     return 0
 
 
-def measure(engine: str, corpus: Corpus, rows_out: Path, cap: float) -> Measurement:
+def tree_kb(root: int) -> int:
+    """Resident memory (kB) of ``root`` and every process below it, now."""
+    from policykg.localserver import descendants
+
+    total = 0
+    for pid in (root, *descendants(root)):
+        try:
+            with open(f"/proc/{pid}/status", encoding="ascii") as status:
+                total += next((int(line.split()[1]) for line in status if line.startswith("VmRSS:")), 0)
+        except (OSError, ValueError):
+            continue
+    return total
+
+
+class TreePeak(threading.Thread):
+    """Samples :func:`tree_kb` of a process until it ends; ``peak_kb`` is the largest sum seen."""
+
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        self.pid, self.peak_kb, self.stopped = pid, 0, threading.Event()
+
+    def run(self) -> None:
+        while not self.stopped.wait(SAMPLE_SECONDS):
+            self.peak_kb = max(self.peak_kb, tree_kb(self.pid))
+
+
+def measure(engine: str, corpus: Corpus, rows_out: Path, cap: float, jobs: int | None = None,
+            batch_quads: int | None = None) -> Measurement:
     """Run :func:`child` in a process group of its own; kill the whole group (the JVM too) at the cap."""
     command = [sys.executable, str(Path(__file__).resolve()), "--child", engine, str(corpus.path), str(rows_out)]
+    split = engine.endswith(SPLIT)
+    if split:
+        from policykg.build.validate import default_jobs
+
+        jobs = jobs or default_jobs()
+        command += ["--jobs", str(jobs)] + (["--batch-quads", str(batch_quads)] if batch_quads else [])
     started = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    sampler = TreePeak(process.pid)
+    sampler.start()
     try:
         out, err = process.communicate(timeout=cap)
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
         process.communicate()
-        return Measurement(corpus.plans, corpus.quads, engine, "over cap", note=f"killed after {cap:g} s")
+        sampler.stopped.set()
+        return Measurement(corpus.plans, corpus.quads, engine, "over cap", note=f"killed after {cap:g} s",
+                           peak_mb=sampler.peak_kb / 1024 or None, jobs=jobs if split else None)
+    finally:
+        sampler.stopped.set()
     total = time.perf_counter() - started
     if process.returncode != 0:
         lines = [line for line in err.strip().splitlines() if line.strip()]
         return Measurement(corpus.plans, corpus.quads, engine, "error", total, note=" | ".join(lines[-2:])[:300])
     figures = json.loads(out.strip().splitlines()[-1])
+    batches = figures.get("batches")
     return Measurement(
         corpus.plans, corpus.quads, engine, "ok", total, figures["shacl_seconds"],
         figures["python_kb"] / 1024, (figures["java_kb"] / 1024) or None,
         figures["results"], figures["violations"], figures["conforms"],
+        note=f"{batches} batch{'es' if batches != 1 else ''}, {jobs} jobs" if split else "",
+        peak_mb=sampler.peak_kb / 1024 or None, batches=batches, jobs=jobs if split else None,
     )
 
 
@@ -162,7 +225,8 @@ def agreement(rows_files: dict[str, Path]) -> bool:
 
 
 # --------------------------------------------------------------------------- the table
-COLUMNS = ("plans", "quads", "engine", "total s", "shacl s", "python MB", "java MB", "results", "agree", "note")
+COLUMNS = ("plans", "quads", "engine", "total s", "shacl s", "python MB", "java MB", "peak MB", "results", "agree",
+           "note")
 
 
 def cells(m: Measurement, cap: float) -> tuple[str, ...]:
@@ -174,7 +238,7 @@ def cells(m: Measurement, cap: float) -> tuple[str, ...]:
     total = over if m.status == "over cap" else number(m.total_seconds)
     note = m.note if m.status in ("ok", "over cap") else f"{m.status}: {m.note}"
     return (str(m.plans), f"{m.quads:,}", m.engine, total, number(m.shacl_seconds), number(m.python_mb, 0),
-            number(m.java_mb, 0), "-" if m.results is None else f"{m.results:,}", m.agree, note)
+            number(m.java_mb, 0), number(m.peak_mb, 0), "-" if m.results is None else f"{m.results:,}", m.agree, note)
 
 
 def table(measurements: list[Measurement], cap: float) -> str:
@@ -206,7 +270,7 @@ def versions() -> str:
 
 # --------------------------------------------------------------------------- main
 def run(sizes: list[int], engines: list[str], cap: float, seed: int, template: Path | None,
-        csv_path: Path, workdir: Path | None) -> int:
+        csv_path: Path, workdir: Path | None, jobs: int | None = None, batch_quads: int | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="policykg-shacl-scale-") as tmp:
         folder = workdir or Path(tmp)
         folder.mkdir(parents=True, exist_ok=True)
@@ -226,7 +290,7 @@ def run(sizes: list[int], engines: list[str], cap: float, seed: int, template: P
                     row.append(Measurement(plans, corpus.quads, engine, "not run", note=note))
                     continue
                 rows_out = folder / f"rows-{plans}-{engine}.json"
-                m = measure(engine, corpus, rows_out, cap)
+                m = measure(engine, corpus, rows_out, cap, jobs, batch_quads)
                 print(f"  {engine}: {m.status}, {cells(m, cap)[3]} s", file=sys.stderr)
                 row.append(m)
                 if m.status == "ok":
@@ -253,7 +317,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default=",".join(map(str, DEFAULT_SIZES)),
                         help="numbers of plans, comma-separated (default 1,10,100,1000)")
     parser.add_argument("--cap", type=float, default=DEFAULT_CAP, help="seconds a run may take (default 600)")
-    parser.add_argument("--engines", default=",".join(ENGINES), help="default pyshacl,topbraid")
+    parser.add_argument("--engines", default=",".join(ENGINES), help=f"default {','.join(ENGINES)}")
+    parser.add_argument("--jobs", type=int, help="worker processes of the -split engines (default: the cores)")
+    parser.add_argument("--batch-quads", type=int, help="statements per batch of the -split engines "
+                                                         "(default: the engine's, 100000 pyshacl, 500000 topbraid)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the synthetic corpora (default 0)")
     parser.add_argument("--template", type=Path, help="the built graph to copy plans from (default dist/policykg.trig, "
                                                       "else a fresh build)")
@@ -263,7 +330,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.child:
         engine, data, rows_out = args.child
-        return child(engine, Path(data), Path(rows_out))
+        return child(engine, Path(data), Path(rows_out), args.jobs, args.batch_quads)
     try:
         sizes = [int(size) for size in args.sizes.split(",") if size.strip()]
     except ValueError:
@@ -271,7 +338,10 @@ def main(argv: list[str] | None = None) -> int:
     engines = [engine.strip() for engine in args.engines.split(",") if engine.strip()]
     if not sizes or any(size < 1 for size in sizes) or not engines or set(engines) - set(ENGINES):
         parser.error(f"--sizes needs plans >= 1 and --engines a subset of {','.join(ENGINES)}")
-    return run(sorted(set(sizes)), engines, args.cap, args.seed, args.template, args.csv, args.workdir)
+    if (args.jobs is not None and args.jobs < 1) or (args.batch_quads is not None and args.batch_quads < 1):
+        parser.error("--jobs and --batch-quads must be at least 1")
+    return run(sorted(set(sizes)), engines, args.cap, args.seed, args.template, args.csv, args.workdir,
+               args.jobs, args.batch_quads)
 
 
 if __name__ == "__main__":

