@@ -51,12 +51,13 @@ class Case:
     entity: bool = False  # a cheap look-up, judged on throughput
 
 
-ITEM = {"item_number": "16"}
+PLAN = "acftu-14th-fyp"  # named, so that the cases run on a store of several plans too (policykg synth)
+ITEM = {"item_number": "16", "plan": ID + "plan/" + PLAN}
 # Each relationship route and the named queries it runs per request (see api/relations.py; tables that
 # do not depend on the request, such as the chapters or all indicators, are computed once and cached).
 CASES = [
     Case("items list", "/items", [("items-by-chapter", {})]),
-    Case("item 16", "/items/16", [(name, ITEM) for name in (
+    Case("item 16", f"/items/16?plan={PLAN}", [(name, ITEM) for name in (
         "item-detail", "item-measures", "item-populations", "item-bodies", "item-mentions", "item-observations",
         "continuing-tasks", "item-variants")]),
     Case("population subtree items", "/populations/new-employment-form-workers/items", [
