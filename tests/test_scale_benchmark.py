@@ -110,7 +110,9 @@ def test_the_routes_and_the_backends_agree_on_row_counts(run: dict) -> None:
         for backend in WITH_API:
             assert found[(backend, "direct")] == found[(backend, "api")], (plans, query, backend)
         assert len(set(found.values())) == 1, (plans, query, found)  # and every backend gives the same answer
-    assert counts[("2", "item detail")][("memory", "direct")] == 2 * counts[("1", "item detail")][("memory", "direct")]
+    # item 16 of one plan (benchmarks/api.py names the plan): one row at any size; the subtree's hits grow with the plans
+    assert counts[("2", "item detail")][("memory", "direct")] == counts[("1", "item detail")][("memory", "direct")] == 1
+    assert counts[("2", "population subtree")][("memory", "direct")] == 2 * counts[("1", "population subtree")][("memory", "direct")]
     api_rows = [r for r in run["rows"] if r["kind"] == "query" and r["route"] == "api" and r["backend"] in WITH_API]
     assert all(float(r["api_over_direct"]) > 0 for r in api_rows)
 
