@@ -123,7 +123,8 @@ class EmbeddedBackend:
             raise QueryError(str(error).replace(str(self.data.path), str(settings.data))) from None
         self.description = f"embedded pyoxigraph store ({settings.data})"
         self.in_process = True
-        self.public = QueryPool(str(self.data.path), settings.workers, settings.query_timeout, name="sparql")
+        self.public = QueryPool(str(self.data.path), settings.workers, settings.query_timeout, name="sparql",
+                                nice=settings.worker_nice)
 
     def select(self, query: str, bindings: Mapping[str, Term] | None = None) -> Table:
         return worker.select(query, dict(bindings or {}), OWN_QUERY_ROWS, store=self.store, trusted=True)

@@ -38,16 +38,18 @@ _CONTEXT.set_forkserver_preload(["policykg.api.worker"])
 class QueryPool:
     """``workers`` processes, each holding its own copy of the store."""
 
-    def __init__(self, trig_path: str, workers: int, timeout: float, name: str = "query"):
+    def __init__(self, trig_path: str, workers: int, timeout: float, name: str = "query", nice: int = 0):
         self.name = name
         self.timeout = timeout
         self.workers = workers
         self.trig_path = trig_path
+        self.nice = nice
         self._pool = self._start()
 
     def _start(self) -> ProcessPool:
         return ProcessPool(
-            max_workers=self.workers, initializer=worker.open_store, initargs=(self.trig_path,), context=_CONTEXT
+            max_workers=self.workers, initializer=worker.open_store, initargs=(self.trig_path, self.nice),
+            context=_CONTEXT,
         )
 
     def call(self, function: Callable[..., Any], *args: Any, timeout: float | None = None) -> Any:

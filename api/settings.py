@@ -22,5 +22,7 @@ class Settings(BaseSettings):
     named_timeout: float = Field(30.0, gt=0, le=3600, description="seconds a named query may take on a remote endpoint")
     max_rows: int = Field(100_000, ge=1, description="rows (or triples) a /sparql answer carries at most")
     workers: int = Field(2, ge=1, le=64, description="worker processes for /sparql queries")
+    worker_nice: int = Field(10, ge=0, le=19, description="the /sparql workers' niceness: a user's query yields the CPU "
+                                                         "to the API's own routes (0: the same priority)")
     answer_cache: int = Field(2048, ge=0, le=1_000_000, description="GET answers kept in memory (embedded store only; 0: none)")
     base_url: str = Field("", description="the public URL prefix the server is reached at (for links), '' for relative")

@@ -28,8 +28,10 @@ from fastapi.testclient import TestClient
 from pyoxigraph import QueryResultsFormat, RdfFormat, parse, parse_query_results
 
 from policykg.api.app import create_app
+from policykg.api.pool import QueryPool
 from policykg.api.settings import Settings
 from policykg.api.sparql_guard import MAX_QUERY_BYTES
+from policykg.errors import QueryError
 
 RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 CHEAP = "PREFIX pol: <https://w3id.org/policykg/ontology#> SELECT (COUNT(?i) AS ?n) WHERE { ?i a pol:PlanItem }"
@@ -145,6 +147,20 @@ def _rows(response, media: str) -> int:
                "application/sparql-results+xml": QueryResultsFormat.XML,
                "text/tab-separated-values": QueryResultsFormat.TSV}
     return len(list(parse_query_results(response.content, format=formats[media])))
+
+
+def test_sparql_workers_yield_the_cpu_to_the_apis_own_routes(dist_dir: Path) -> None:
+    """The /sparql workers run niced (10 by default), also a worker started again after a runaway was killed."""
+    assert Settings().worker_nice == 10
+    base = os.nice(0)
+    pool = QueryPool(str(dist_dir / "policykg.trig"), 1, LIMIT, name="test", nice=7)
+    try:
+        assert pool.call(os.nice, 0) == min(19, base + 7)
+        with pytest.raises(QueryError, match="ran longer than"):
+            pool.call(time.sleep, 5)
+        assert pool.call(os.nice, 0) == min(19, base + 7)  # the replacement worker
+    finally:
+        pool.close()
 
 
 @pytest.mark.parametrize("media", ["application/sparql-results+json", "text/csv", "text/tab-separated-values",
