@@ -47,7 +47,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from policykg.api.deps import Services, ServicesDep
-from policykg.api.html import language, page, text, texts
+from policykg.api.html import language, page, period_text, text, texts
 from policykg.api.relations import BASE, CategorySlug, Indicator, _all_indicators
 
 router = APIRouter(tags=["pages"])
@@ -168,16 +168,6 @@ def percent(ratio: float) -> str:
     return f"{ratio * 100:.1f}%"
 
 
-def period_text(period: str, lang: str) -> str:
-    """``2022`` → 2022年 / 2022; ``2021/2022`` → 2021—2022年 / 2021–2022; ``..D`` → 截至D / as of D."""
-    if period.startswith(".."):
-        return text(SECTION, "as_of", lang, day=period[2:])
-    if "/" in period:
-        first, last = period.split("/", 1)
-        return text(SECTION, "years", lang, first=first, last=last)
-    return text(SECTION, "year", lang, period=period) if re.fullmatch(r"[0-9]{4}", period) else period
-
-
 def _natural(slug: str) -> list[object]:
     """quality-2-1 before quality-10-1."""
     return [int(part) if part.isdigit() else part for part in re.split(r"([0-9]+)", slug)]
@@ -260,7 +250,7 @@ def _bar(indicator: Indicator, lang: str, base: str) -> Bar:
     name = indicator.label_en if lang == "en" and indicator.label_en else indicator.label_zh
     status_label = t[f"status_{status}"]
     observed = quantity(observation.value, indicator.unit, lang) if observation else None
-    period = period_text(observation.period, lang) if observation else None
+    period = period_text(observation.period, SECTION, lang) if observation else None
     ratio = percent(indicator.ratio) if indicator.ratio is not None else None
     names = indicator.label_zh + (f" ({indicator.label_en})" if indicator.label_en else "")
     parts = [names, t["tip_target"].format(target=target, deadline=deadline),

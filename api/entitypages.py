@@ -38,7 +38,7 @@ from policykg.api import relations
 from policykg.api.deps import Services
 from policykg.api.entities import (RESOURCE_FORMATS, _href, compact, describe, formats_for_page,
                                    ontology_graph, ontology_labels)
-from policykg.api.html import language, render, site_context, text, texts
+from policykg.api.html import language, period_text, render, site_context, texts
 from policykg.api.kindpages import page_for
 from policykg.namespaces import ID, POL
 
@@ -340,16 +340,6 @@ def number_text(value: float) -> str:
     return f"{int(value):,}"
 
 
-def period_text(period: str, lang: str) -> str:
-    """"2022", "2021/2022" (since 2021) or "..2022-12-31" (as of that day), in words."""
-    if period.startswith(".."):
-        return text(SECTION, "as_of", lang, day=period[2:])
-    if "/" in period:
-        first, last = period.split("/", 1)
-        return text(SECTION, "cumulative", lang, first=first, last=last)
-    return text(SECTION, "year", lang, period=period)
-
-
 def _source_of(services: Services, iri: str) -> dict[str, Any] | None:
     """The file and offsets a resource was read from (prov:wasDerivedFrom, pol:start, pol:end), when it says."""
     values: dict[str, Any] = {}
@@ -387,7 +377,7 @@ def indicator_page(services: Services, request: Request, ident: str) -> bytes | 
         quote_href=source_href(base, origin["file"], origin["start"], origin["end"]) if origin else None,
         stated_in=[_item_view(base, lang, n, titles[n]["title_zh"], titles[n].get("title_en"))
                    for n in found.stated_in if n in titles],
-        observation={"value": number_text(observed.value), "period": period_text(observed.period, lang),
+        observation={"value": number_text(observed.value), "period": period_text(observed.period, SECTION, lang),
                      "raw_period": observed.period, "quote": observed.quote,
                      "href": f"{base}/id/{observed.iri[len(ID_BASE):]}?lang={lang}"} if observed else None,
         ratio=ratio, percent=f"{ratio * 100:.1f}%" if ratio is not None and math.isfinite(ratio) else None,

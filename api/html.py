@@ -144,6 +144,20 @@ def text(section: str, key: str, lang: str, **values: object) -> str:
     return found.format(**values) if values else found
 
 
+def period_text(period: str, section: str, lang: str) -> str:
+    """An observation's period in words, by ``section``'s ``as_of``, ``cumulative`` and ``year`` texts.
+
+    The graph writes a period as ``2022`` (the year), ``2021/2022`` (since 2021, cumulative) or
+    ``..2022-12-31`` (as of that day); anything else is shown as it is.
+    """
+    if period.startswith(".."):
+        return text(section, "as_of", lang, day=period[2:])
+    if "/" in period:
+        first, last = period.split("/", 1)
+        return text(section, "cumulative", lang, first=first, last=last)
+    return text(section, "year", lang, period=period) if re.fullmatch(r"[0-9]{4}", period) else period
+
+
 def texts(section: str, lang: str) -> dict[str, str]:
     """A page's texts in one language: ``common``'s, and its section's."""
     table = interface_texts()

@@ -10,7 +10,8 @@ import pytest
 from fastapi.testclient import TestClient
 from rdflib import Graph
 
-from policykg.api.entitypages import _lines, Span, locate, number_text, period_text
+from policykg.api.entitypages import SECTION, _lines, Span, locate, number_text
+from policykg.api.html import period_text
 from policykg.namespaces import POL, resource
 
 HTML = {"accept": "text/html"}
@@ -151,7 +152,7 @@ def test_indicator_page_matches_the_json(api: TestClient) -> None:
     for number in observed["stated_in"]:
         assert f'href="/id/item/{number}?lang=zh"' in text
     latest = observed["latest_observation"]
-    assert f'data-period="{latest["period"]}"' in text and period_text(latest["period"], "zh") in text
+    assert f'data-period="{latest["period"]}"' in text and period_text(latest["period"], SECTION, "zh") in text
     assert f'{observed["ratio"] * 100:.1f}%' in text and "<meter" in text
     assert 'href="/dashboard?lang=zh"' in text
     # a target with a deadline and no observation
