@@ -32,6 +32,7 @@ from policykg.api.pool import QueryPool
 from policykg.api.settings import Settings
 from policykg.api.sparql_guard import MAX_QUERY_BYTES
 from policykg.errors import QueryError
+from policykg.localserver import descendants
 
 RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 CHEAP = "PREFIX pol: <https://w3id.org/policykg/ontology#> SELECT (COUNT(?i) AS ?n) WHERE { ?i a pol:PlanItem }"
@@ -55,28 +56,15 @@ def capped(dist_dir: Path) -> Iterator[TestClient]:
 # --------------------------------------------------------------------------- CPU time of descendants
 def descendant_cpu_seconds(root: int | None = None) -> float:
     """utime + stime of every live descendant of ``root`` (this process): the fork server, its workers, servers."""
-    root = os.getpid() if root is None else root
-    parents: dict[int, int] = {}
-    times: dict[int, int] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
+    total = 0
+    for pid in descendants(os.getpid() if root is None else root):
         try:
-            with open(f"/proc/{entry}/stat", "rb") as handle:
+            with open(f"/proc/{pid}/stat", "rb") as handle:
                 stat = handle.read().decode("utf-8", "replace")
         except OSError:  # the process ended while we looked
             continue
         fields = stat[stat.rindex(")") + 2:].split()  # after "pid (comm) "; comm may hold spaces
-        parents[int(entry)] = int(fields[1])  # ppid
-        times[int(entry)] = int(fields[11]) + int(fields[12])  # utime, stime (fields 14, 15 of stat)
-    children: dict[int, list[int]] = {}
-    for pid, ppid in parents.items():
-        children.setdefault(ppid, []).append(pid)
-    total, stack = 0, list(children.get(root, []))
-    while stack:
-        pid = stack.pop()
-        total += times.get(pid, 0)
-        stack.extend(children.get(pid, []))
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14, 15 of stat)
     return total / CLOCK_TICKS
 
 
