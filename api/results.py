@@ -52,7 +52,8 @@ class Table:
 
     def values(self) -> list[dict[str, object]]:
         """Rows as JSON-ready Python values (IRIs as strings, typed literals as numbers/booleans)."""
-        return [{name: python_value(term) for name, term in record.items()} for record in self.records()]
+        names = self.variables
+        return [{name: python_value(term) for name, term in zip(names, row) if term is not None} for row in self.rows]
 
 
 @dataclass(frozen=True)
@@ -68,8 +69,13 @@ class Answer:
 
 def python_value(term: Term) -> object:
     """A term as a JSON value: IRIs as strings, numbers as int/float, booleans as bool, text as str."""
-    if isinstance(term, Literal):
+    kind = type(term)  # by exact type, IRIs and text first: a route converts thousands of terms a request
+    if kind is NamedNode or kind is BlankNode:
+        return term.value
+    if kind is Literal:
         datatype = term.datatype.value
+        if datatype == XSD_STRING or datatype == RDF_LANG_STRING:
+            return term.value
         try:
             if datatype in INTEGER_TYPES:
                 return int(term.value)
@@ -80,8 +86,6 @@ def python_value(term: Term) -> object:
             return term.value
         if datatype == XSD + "boolean":
             return term.value in ("true", "1")
-        return term.value
-    if isinstance(term, (NamedNode, BlankNode)):
         return term.value
     return str(term)
 
