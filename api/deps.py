@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
@@ -78,14 +80,53 @@ async def get_services(request: Request) -> Services:
     return request.app.state.services
 
 
+class RouteCost:
+    """How long a route's recent calls took (an exponential moving average), to choose where it runs.
+
+    A route answered in a worker thread pays the trip there and back (about
+    0.2-0.4 ms, measured in ``benchmarks/api.py``), as much as a cheap route's
+    queries; answered on the event loop it pays nothing, but holds every other
+    request for as long as it runs. So a route whose calls have taken less than
+    the budget (``POLICYKG_INLINE_BUDGET``) runs on the loop, and any other --
+    or one not yet measured -- in a thread. The project's own queries are
+    bounded by the data, so a misjudged call holds the loop once, then moves.
+    """
+
+    WEIGHT = 0.2  # of the newest call
+
+    def __init__(self) -> None:
+        self.seconds: float | None = None
+
+    def cheap(self, budget: float) -> bool:
+        return self.seconds is not None and self.seconds < budget
+
+    @contextmanager
+    def timed(self) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            took = time.perf_counter() - start
+            self.seconds = took if self.seconds is None else self.seconds + self.WEIGHT * (took - self.seconds)
+
+
+async def run_placed(cost: RouteCost, services: Services, function: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+    """``function(*args, **kwargs)``, timed by ``cost``: on the event loop if its calls have been cheap and the
+    store is in this process (a remote one is a network wait), else in a worker thread."""
+    if services.backend.in_process and cost.cheap(services.settings.inline_budget):
+        return function(*args, **kwargs)
+    return await run_in_threadpool(function, *args, **kwargs)
+
+
 def json_route(route: Callable[..., BaseModel] | None = None, *,
                page: Callable[[Request, BaseModel], Response] | None = None) -> Any:
-    """A route that builds a pydantic model from queries, answered as JSON in one trip to a worker thread.
+    """A route that builds a pydantic model from queries, answered as JSON in at most one trip to a worker thread.
 
     FastAPI runs a plain ``def`` route in a worker thread, then validates and
     serialises its answer in a second one; on a route whose queries take a
     millisecond, those trips cost as much as the queries. Here the route runs,
-    and its model (validated as it is built) is written to JSON, in one trip.
+    and its model (validated as it is built) is written to JSON, in one trip --
+    or on the event loop, once its calls are known to be cheap (:class:`RouteCost`).
     The route keeps its signature (FastAPI reads it through ``__wrapped__``), so
     its parameters and its ``response_model`` still make the OpenAPI document;
     pages build on the same model by calling ``route.__wrapped__(services, …)``.
@@ -97,15 +138,21 @@ def json_route(route: Callable[..., BaseModel] | None = None, *,
     if route is None:
         return functools.partial(json_route, page=page)
 
+    cost = RouteCost()
+
     def answer(*args: Any, **kwargs: Any) -> Response:
-        model = route(*args, **kwargs)
-        return Response(model.__pydantic_serializer__.to_json(model), media_type="application/json",
-                        headers={"Vary": "Accept"} if page else None)
+        with cost.timed():
+            model = route(*args, **kwargs)
+            return Response(model.__pydantic_serializer__.to_json(model), media_type="application/json",
+                            headers={"Vary": "Accept"} if page else None)
+
+    async def run(services: Services, *args: Any, **kwargs: Any) -> Response:
+        return await run_placed(cost, services, answer, *args, services=services, **kwargs)
 
     if page is None:
         @functools.wraps(route)
-        async def threaded(*args: Any, **kwargs: Any) -> Response:
-            return await run_in_threadpool(answer, *args, **kwargs)
+        async def threaded(*args: Any, services: Services, **kwargs: Any) -> Response:
+            return await run(services, *args, **kwargs)
         return threaded
 
     def answer_page(request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -115,7 +162,7 @@ def json_route(route: Callable[..., BaseModel] | None = None, *,
     async def negotiated(*args: Any, request: Request, **kwargs: Any) -> Response:
         if wants_html(request):
             return await run_in_threadpool(answer_page, request, *args, **kwargs)
-        return await run_in_threadpool(answer, *args, **kwargs)
+        return await run(*args, **kwargs)
 
     signature = inspect.signature(route)
     negotiated.__signature__ = signature.replace(parameters=[  # type: ignore[attr-defined]

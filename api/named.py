@@ -19,11 +19,10 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, FastAPI, Query, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from pydantic import AfterValidator, BaseModel, Field
-from starlette.concurrency import run_in_threadpool
 
-from policykg.api.deps import Services, ServicesDep
+from policykg.api.deps import RouteCost, Services, ServicesDep, run_placed
 from policykg.api.errors import ERROR_RESPONSES, ApiError
 from policykg.api.negotiation import RESULT_FORMATS, choose, content_type
 from policykg.api.results import SERIALISERS
@@ -122,17 +121,23 @@ def _check_names(request: Request, named: NamedQuery) -> None:
 def _endpoint(named: NamedQuery):
     """A route function whose signature is the query's parameters (FastAPI reads it for validation and OpenAPI)."""
 
+    cost = RouteCost()
+
+    def answer(services: Services, media: str, values: dict[str, Any]) -> Response:
+        with cost.timed():
+            table = services.run(named.name, **values)
+            if media == JSON:
+                body = QueryResult(query=named.name, variables=list(table.variables), rows=table.values(),
+                                   truncated=table.truncated)
+                return Response(body.__pydantic_serializer__.to_json(body), media_type=JSON, headers={"Vary": "Accept"})
+            return Response(SERIALISERS[RESULT_FORMATS[media]](table), media_type=content_type(media),
+                            headers={"Vary": "Accept"})
+
     async def run_named_query(request: Request, **values: Any) -> Response:
         services: Services = request.app.state.services
         _check_names(request, named)
         media = choose(request.headers.get("accept"), OFFERED)
-        table = await run_in_threadpool(services.run, named.name, **values)
-        if media == JSON:
-            body = QueryResult(query=named.name, variables=list(table.variables), rows=table.values(),
-                               truncated=table.truncated)
-            return JSONResponse(body.model_dump(), headers={"Vary": "Accept"})
-        return Response(SERIALISERS[RESULT_FORMATS[media]](table), media_type=content_type(media),
-                        headers={"Vary": "Accept"})
+        return await run_placed(cost, services, answer, services, media, values)
 
     parameters = [inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Request)]
     parameters += [inspect.Parameter(p.name, inspect.Parameter.KEYWORD_ONLY, annotation=_annotation(p),
