@@ -84,7 +84,7 @@ class RouteCost:
     """How long a route's recent calls took (an exponential moving average), to choose where it runs.
 
     A route answered in a worker thread pays the trip there and back (about
-    0.2-0.4 ms, measured in ``benchmarks/api.py``), as much as a cheap route's
+    0.2-0.4 ms on the machine of docs/api.md), as much as a cheap route's
     queries; answered on the event loop it pays nothing, but holds every other
     request for as long as it runs. So a route whose calls have taken less than
     the budget (``POLICYKG_INLINE_BUDGET``) runs on the loop, and any other --

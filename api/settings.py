@@ -25,6 +25,6 @@ class Settings(BaseSettings):
     worker_nice: int = Field(10, ge=0, le=19, description="the /sparql workers' niceness: a user's query yields the CPU "
                                                          "to the API's own routes (0: the same priority)")
     answer_cache: int = Field(2048, ge=0, le=1_000_000, description="GET answers kept in memory (embedded store only; 0: none)")
-    inline_budget: float = Field(0.002, ge=0, le=1, description="seconds: a JSON route whose recent calls took less "
+    inline_budget: float = Field(0.01, ge=0, le=1, description="seconds: a JSON route whose recent calls took less "
                                  "answers on the event loop instead of a worker thread (embedded store only; 0: never)")
     base_url: str = Field("", description="the public URL prefix the server is reached at (for links), '' for relative")
