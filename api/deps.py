@@ -151,9 +151,9 @@ def json_route(route: Callable[..., BaseModel] | None = None, *,
 
     if page is None:
         @functools.wraps(route)
-        async def threaded(*args: Any, services: Services, **kwargs: Any) -> Response:
+        async def placed(*args: Any, services: Services, **kwargs: Any) -> Response:
             return await run(services, *args, **kwargs)
-        return threaded
+        return placed
 
     def answer_page(request: Request, *args: Any, **kwargs: Any) -> Response:
         return page(request, route(*args, **kwargs))
