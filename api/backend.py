@@ -107,9 +107,10 @@ class EmbeddedBackend:
     processes. The named queries, entity look-ups and relationship routes run
     the project's own reviewed query text with parameters bound as terms:
     their cost is bounded by the data (``benchmarks/api.py`` measures it), so
-    they run here, in the thread pool (pyoxigraph releases the GIL), without
-    the round trip to a worker -- and a runaway ``/sparql`` query on every
-    worker cannot slow them.
+    they run here -- in the thread pool (pyoxigraph releases the GIL), or on
+    the event loop once known to be cheap (:class:`~policykg.api.deps.RouteCost`)
+    -- without the round trip to a worker, and a runaway ``/sparql`` query on
+    every worker cannot slow them.
     """
 
     def __init__(self, settings: Settings):
