@@ -175,6 +175,12 @@ def _items_by_plan(services: Services) -> dict[str, dict[int, dict[str, Any]]]:
     return services.cached("relations:items", compute)
 
 
+def _items_by_iri(services: Services) -> dict[str, dict[str, Any]]:
+    """Every plan's items' rows of items-by-chapter, by item IRI: an item's own titles, whatever plan it is in."""
+    return services.cached("relations:items-by-iri", lambda: {
+        row["item"]: row for items in _items_by_plan(services).values() for row in items.values()})
+
+
 def _item_titles(services: Services) -> dict[int, dict[str, Any]]:
     """The items of the first plan (the built corpus's only one), by number: the pages' titles for item numbers.
 
@@ -220,15 +226,16 @@ def _lookup(table: dict[str, dict[str, Any]], slug: str, kind: str, listing: str
 
 
 def _item_entry(grouped: dict[tuple[int, str], dict[str, Any]], hit: dict[str, Any],
-                titles: dict[int, dict[str, Any]], **collections: Any) -> dict[str, Any]:
+                items: dict[str, dict[str, Any]], **collections: Any) -> dict[str, Any]:
     """The per-item group a hit of an items-by-X query belongs to (made on its first hit).
 
-    Keyed by number and IRI, so that in a store of several plans each plan's item is its own entry.
+    Keyed by number and IRI, so that in a store of several plans each plan's item is its own entry,
+    with its own English title (``items``: :func:`_items_by_iri`).
     """
     number = hit["item_number"]
     return grouped.setdefault((number, hit["item"]), {
         "number": number, "iri": hit["item"], "path": path_of(hit["item"]), "title_zh": hit["item_label"],
-        "title_en": titles.get(number, {}).get("title_en"), **collections})
+        "title_en": items.get(hit["item"], {}).get("title_en"), **collections})
 
 
 # --------------------------------------------------------------------------- /items
@@ -689,10 +696,10 @@ def population_items(
     row = _lookup(_populations(services), slug, "population", "/populations")
     salience_iri = {name: iri for iri, name in SALIENCE.items()}.get(salience) if salience else None
     rows = services.run("items-serving-population", population=row["population"], salience=salience_iri).values()
-    titles = _item_titles(services)
+    items_by_iri = _items_by_iri(services)
     grouped: dict[tuple[int, str], dict[str, Any]] = {}
     for hit in rows:
-        entry = _item_entry(grouped, hit, titles, populations={}, evidence=[])
+        entry = _item_entry(grouped, hit, items_by_iri, populations={}, evidence=[])
         level = SALIENCE[hit["salience"]]
         matched = slug_of(hit["matched"])
         entry["populations"][matched] = MatchedPopulation(slug=matched, label_zh=hit["matched_label"], salience=level)
@@ -803,10 +810,10 @@ def body_items(
     row = _lookup(bodies, slug, "body", "/bodies")
     role_iri = {name: iri for iri, name in ROLES.items()}.get(role) if role else None
     rows = services.run("items-by-body", body=row["body"], role=role_iri).values()
-    titles = _item_titles(services)
+    items_by_iri = _items_by_iri(services)
     grouped: dict[tuple[int, str], dict[str, Any]] = {}
     for hit in rows:
-        entry = _item_entry(grouped, hit, titles, roles=[], evidence=[])
+        entry = _item_entry(grouped, hit, items_by_iri, roles=[], evidence=[])
         hit_role = ROLES[hit["role"]]
         if hit_role not in entry["roles"]:
             entry["roles"].append(hit_role)

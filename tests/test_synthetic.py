@@ -154,6 +154,24 @@ def test_population_and_body_routes_list_each_plans_item_on_its_own(tmp_path: Pa
 PLAN = ID + "plan/"
 
 
+def test_items_found_by_population_or_body_carry_their_own_plans_english_title(three: Path, tmp_path: Path) -> None:
+    """In a store of several plans an item's English title is its own, not that of the same number in plan 1."""
+    store = load_store(three)
+    renamed = ID + "item/s0002-16"
+    store.update(f"""PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+        DELETE {{ GRAPH ?g {{ <{renamed}> rdfs:label ?old }} }} INSERT {{ GRAPH ?g {{ <{renamed}> rdfs:label "Plan two's item 16"@en }} }}
+        WHERE {{ GRAPH ?g {{ <{renamed}> rdfs:label ?old FILTER(LANG(?old) = "en") }} }}""")
+    changed = tmp_path / "plans-3-renamed.nq"
+    changed.write_bytes(serialize(store, format=RdfFormat.N_QUADS))
+    with TestClient(create_app(Settings(data=changed, answer_cache=0, workers=1))) as client:
+        served = client.get("/populations/new-employment-form-workers/items").json()["items"]
+        involved = client.get("/bodies/platform-enterprises/items").json()["items"]
+    for found in (served, involved):
+        titles = {item["iri"]: item["title_en"] for item in found if item["number"] == 16}
+        assert titles[renamed] == "Plan two's item 16"
+        assert titles[ID + "item/16"] == titles[ID + "item/s0003-16"] != "Plan two's item 16"
+
+
 def test_item_routes_are_scoped_by_plan(three: Path) -> None:
     """Item numbers repeat in each plan: /items lists every plan's items, ?plan= one plan's; /items/{n} needs ?plan=."""
     with TestClient(create_app(Settings(data=three, answer_cache=0, workers=1))) as client:
