@@ -39,7 +39,7 @@ from urllib.parse import urlencode, urlsplit
 from pyoxigraph import Variable
 
 from policykg.api.sparql_guard import load_store
-from policykg.localserver import LOOPBACK, free_port, policykg_server, running
+from policykg.localserver import LOOPBACK, free_port, policykg_server, running, uvicorn_command
 from policykg.queries import named_queries
 
 REPO = Path(__file__).resolve().parent.parent
@@ -282,9 +282,8 @@ def main(argv: list[str] | None = None) -> int:
 def uvicorn_app(app: str, ready: str, env: dict[str, str] | None = None) -> Iterator[str]:
     """A FastAPI app of this folder (``hello:app``, ``bare:app``) under uvicorn on 127.0.0.1; yields its base URL."""
     port = free_port()
-    command = [sys.executable, "-m", "uvicorn", app, "--app-dir", str(REPO / "benchmarks"),
-               "--host", LOOPBACK, "--port", str(port), "--log-level", "warning"]
-    with running(command, f"http://{LOOPBACK}:{port}{ready}", env=env):
+    with running(uvicorn_command(port, app, "--app-dir", str(REPO / "benchmarks")), f"http://{LOOPBACK}:{port}{ready}",
+                 env=env):
         yield f"http://{LOOPBACK}:{port}"
 
 

@@ -117,10 +117,14 @@ def running(command: Sequence[str], ready_url: str, env: dict[str, str] | None =
             process.wait()
 
 
+def uvicorn_command(port: int, *app: str) -> list[str]:
+    """An ASGI app under uvicorn on 127.0.0.1:``port`` (``app``: uvicorn's arguments naming it), quietly."""
+    return [sys.executable, "-m", "uvicorn", *app, "--host", LOOPBACK, "--port", str(port), "--log-level", "warning"]
+
+
 def api_command(port: int) -> list[str]:
     """``policykg``'s API under uvicorn on 127.0.0.1:``port``, configured by ``POLICYKG_*`` variables."""
-    return [sys.executable, "-m", "uvicorn", "--factory", "policykg.api.app:app_from_env",
-            "--host", LOOPBACK, "--port", str(port), "--log-level", "warning"]
+    return uvicorn_command(port, "--factory", "policykg.api.app:app_from_env")
 
 
 @contextmanager
