@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import random
 import re
 from urllib.parse import unquote
 
@@ -158,6 +159,22 @@ def test_output_is_deterministic(api: TestClient, query: str) -> None:
                 continue
         first, second = api.get(path + query), api.get(path + query)
         assert first.status_code == 200 and first.content == second.content
+
+
+@pytest.mark.parametrize("media", ["text/turtle", "application/n-triples", "application/ld+json",
+                                   "application/rdf+xml", "application/trig", "application/n-quads"])
+def test_rdf_body_sorts_and_dedupes_whatever_order_the_store_gives(api_app, media: str) -> None:
+    """The determinism above holds only if the body is sorted: the store gives one order every time."""
+    from policykg.api.entities import RESOURCE_FORMATS, describe, rdf_body
+
+    statements = describe(api_app.state.services, str(ITEM)).statements()
+    shuffled = list(statements)
+    random.Random(16).shuffle(shuffled)
+    body = rdf_body(statements, media, RESOURCE_FORMATS)
+    assert rdf_body(shuffled + shuffled[:7], media, RESOURCE_FORMATS) == body
+    if media == "application/n-triples":
+        lines = body.decode().splitlines()
+        assert lines == sorted(set(lines)) and len(lines) == len({str(q.triple) for q in statements})
 
 
 # --------------------------------------------------------------------------- HTML
