@@ -56,9 +56,9 @@ def test_bare_paths_carry_each_cases_parameters() -> None:
 def test_the_benchmark_prints_every_column_and_a_verdict(dist_dir: Path, capsys: pytest.CaptureFixture) -> None:
     api = load("api")
     assert api.main(["--data", str(dist_dir / "policykg.trig"), "--only", "items list", "--requests", "4", "--rounds", "2",
-                     "--seconds", "0.2", "--rdflib-runs", "1", "--concurrency", "1"]) == 0
+                     "--seconds", "0.2", "--rdflib-runs", "1", "--concurrency", "1", "--http", "pure"]) == 0
     out = capsys.readouterr().out
-    assert "HTTP floor (FastAPI hello-world)" in out
+    assert "HTTP floor (FastAPI hello-world)" in out and "uvicorn: h11 on asyncio (--http pure)" in out
     assert out.count("items list") == 2  # once per mode: cache off, cache on
-    assert "the bare route" in out and "x (raw + floor)" in out
+    assert "the bare route" in out and "x (raw + floor)" in out and "the raw query after an HTTP request" in out
     assert "of 2 cases meet their target" in out
