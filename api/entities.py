@@ -389,7 +389,8 @@ def rdf_body(statements: list[Statement], media: str, formats: dict[str, RdfForm
         items = [quad for _, quad in sorted({(str(q.graph_name), str(q)): q for q in statements}.items())]
         return serialize(items, format=rdf_format, prefixes=OUTPUT_PREFIXES) or b""
     triples = [quad.triple for quad in statements]
-    lines = (serialize(triples, format=RdfFormat.N_TRIPLES) or b"").splitlines(keepends=True)  # one per triple
+    lines = (serialize(triples, format=RdfFormat.N_TRIPLES) or b"").splitlines(keepends=True)
+    assert len(lines) == len(triples), "N-Triples writes one line per triple (line breaks in literals are escaped)"
     by_line = dict(zip(lines, triples))
     if rdf_format == RdfFormat.N_TRIPLES:
         return b"".join(sorted(by_line))
