@@ -84,6 +84,11 @@ CASES = [
 
 
 # --------------------------------------------------------------------------- HTTP client
+def _connect(base: str) -> http.client.HTTPConnection:
+    parts = urlsplit(base)
+    return http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+
+
 def _get(connection: http.client.HTTPConnection, path: str, accept: str) -> int:
     connection.request("GET", path, headers={"Accept": accept})
     response = connection.getresponse()
@@ -93,8 +98,7 @@ def _get(connection: http.client.HTTPConnection, path: str, accept: str) -> int:
 
 def latencies(base: str, path: str, requests: int, accept: str = "application/json") -> list[float]:
     """Seconds per request, sequential, one keep-alive connection (after five warm-up requests)."""
-    parts = urlsplit(base)
-    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    connection = _connect(base)
     for _ in range(5):
         _get(connection, path, accept)
     times = []
@@ -109,8 +113,7 @@ def latencies(base: str, path: str, requests: int, accept: str = "application/js
 
 
 def _client(base: str, path: str, seconds: float, accept: str) -> int:
-    parts = urlsplit(base)
-    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    connection = _connect(base)
     done, end = 0, time.monotonic() + seconds
     while time.monotonic() < end:
         if _get(connection, path, accept) == 200:
@@ -145,8 +148,7 @@ def raw_after_request(store, calls: list[tuple[str, dict]], base: str, runs: int
     In a loop the query finds the CPU's caches as its previous run left them; in a server it follows
     the parsing and writing of an HTTP exchange, and the client's, which have used them since.
     """
-    parts = urlsplit(base)
-    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    connection = _connect(base)
     times = []
     for _ in range(runs):
         _get(connection, "/", "application/json")
