@@ -127,6 +127,7 @@ def create_app(settings: Settings | Path | str | None = None) -> FastAPI:
                        expose_headers=["Link", "Vary", "ETag", "Content-Location", "X-SPARQL-MaxRows", "X-Incoming-Truncated"])
     app.add_middleware(LanguageCookie)  # outermost: ?lang= is remembered, and no cached answer holds a Set-Cookie
     # Most requested first: Starlette tries the routes in order, and the named queries add one each.
+    entities.add_resource_routes(app)
     for router in (index, entities.router, relations.router, sparql.router, named_router):
         app.include_router(router)
     add_named_query_routes(app, queries)
