@@ -262,9 +262,12 @@ class LanguageCookie:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        chosen = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1"))).get("lang")
-        cookie = b"; ".join(value for key, value in scope["headers"] if key == b"cookie").decode("latin-1")
-        remember = chosen if chosen in LANGUAGES and cookie_language(cookie) != chosen else None
+        query = scope.get("query_string", b"")
+        chosen = dict(parse_qsl(query.decode("latin-1"))).get("lang") if query else None
+        remember = None
+        if chosen in LANGUAGES:
+            cookie = b"; ".join(value for key, value in scope["headers"] if key == b"cookie").decode("latin-1")
+            remember = chosen if cookie_language(cookie) != chosen else None
 
         async def send_with_language(message: Message) -> None:
             if message["type"] == "http.response.start":
