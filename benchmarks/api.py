@@ -9,10 +9,13 @@ the real graph and only on 127.0.0.1:
   target has it, and each right after an HTTP request to the floor, as a server runs them;
 * the same queries on rdflib's in-memory SPARQL (``--rdflib-runs`` each);
 * the HTTP floor: a FastAPI hello-world under the same uvicorn;
-* the bare route (``benchmarks/bare.py``): the same named queries in the
+* the bare routes (``benchmarks/bare.py``): the same named queries in the
   least a FastAPI route can be -- on the event loop, rows as JSON, nothing
-  else -- which shows what serving the query over HTTP costs on this machine
-  before the API does anything of its own.
+  else -- and the same with each answer written by pyoxigraph's own SPARQL
+  JSON writer (no Python per row: "engine"); for an entity, a bare look-up
+  (its statements as Turtle, no labels, sort or headers). They show what
+  serving the query over HTTP costs on this machine before the API does
+  anything of its own.
 
 and checks the targets of issue 4: each endpoint's p50 within 1.2 x (raw
 pyoxigraph p50 + floor p50); an entity look-up's requests/second at least a
@@ -78,8 +81,11 @@ CASES = [
     Case("named query", "/queries/items-serving-population?population=" + ID + "population/couriers", [
         ("items-serving-population", {"population": ID + "population/couriers"}),
     ]),
-    Case("entity item/16 (Turtle)", "/id/item/16", entity=True),
-    Case("entity population (Turtle)", "/id/population/couriers", entity=True),
+    # Entity look-ups of three sizes among the 2,159 ids (statements served, neighbour labels included):
+    # median 14, p90 25, p99 86.
+    Case("entity measure (Turtle)", "/id/measure/16-3", entity=True),  # 15 statements: a typical look-up
+    Case("entity population (Turtle)", "/id/population/couriers", entity=True),  # 36
+    Case("entity item/16 (Turtle)", "/id/item/16", entity=True),  # 98: the plan's richest item
 ]
 
 
@@ -267,12 +273,15 @@ def main(argv: list[str] | None = None) -> int:
                     found["raw"] += raw_pyoxigraph(store, calls[case.name], per_round)
                     found["raw after HTTP"] += raw_after_request(store, calls[case.name], floor, per_round)
                     found["bare"] += latencies(bare, bare_path(case), per_round)
+                    found["engine"] += latencies(bare, "/engine" + bare_path(case), per_round)
                 found["floor"] += latencies(floor, "/", per_round)
                 for title, api in apis.items():
                     found[title] += latencies(api, case.path, per_round, accept)
             rate = rates[case.name] = defaultdict(float)
             for _ in range(2):  # concurrent load, each server in turn, twice
                 rate["floor"] += throughput(floor, "/", half, args.concurrency) / 2
+                if case.entity:
+                    rate["bare"] += throughput(bare, case.path, half, args.concurrency, accept) / 2
                 for title, api in apis.items():
                     rate[title] += throughput(api, case.path, half, args.concurrency, accept) / 2
 
@@ -285,7 +294,7 @@ def main(argv: list[str] | None = None) -> int:
     for title, _ in MODES:
         print(f"\n{title}")
         header = (f"{'case':28} {'API p50':>8} {'API p99':>8} {'req/s':>7} {'oxigraph':>8} {'rdflib':>9} "
-                  f"{'bare':>8} {'target':>8}  verdict")
+                  f"{'bare':>8} {'engine':>8} {'target':>8}  verdict")
         print(header + "\n" + "-" * len(header) + "   (times in ms)")
         for case in cases:
             found, rate = samples[case.name], rates[case.name]
@@ -294,19 +303,22 @@ def main(argv: list[str] | None = None) -> int:
             if case.entity:
                 ok = rate[title] >= rate["floor"] * THROUGHPUT_TARGET
                 target = f"{rate['floor'] * THROUGHPUT_TARGET:,.0f}/s"
-                verdict = f"{rate[title] / rate['floor']:.2f} of floor req/s"
+                verdict = (f"{rate[title] / rate['floor']:.2f} of floor req/s; the bare look-up "
+                           f"{rate['bare'] / rate['floor']:.2f}")
             else:
                 limit = LATENCY_TARGET * (raw + floor_p50)
                 ok = p50 <= limit
                 target = ms(limit)
                 verdict = (f"{p50 / (raw + floor_p50):.2f} x (raw + floor); the bare route "
-                           f"{statistics.median(found['bare']) / (raw + floor_p50):.2f} x; the raw query after "
+                           f"{statistics.median(found['bare']) / (raw + floor_p50):.2f} x, engine-written "
+                           f"{statistics.median(found['engine']) / (raw + floor_p50):.2f} x; the raw query after "
                            f"an HTTP request {statistics.median(found['raw after HTTP']) / raw:.2f} x")
             failures += not ok
             print(f"{case.name:28} {ms(p50)} {ms(quantile(found[title], 0.99))} {rate[title]:7.0f} "
                   f"{ms(raw) if found['raw'] else '       -'} "
                   f"{ms(slow[case.name]) + ' ' if case.name in slow else '        - '}"
                   f"{ms(statistics.median(found['bare'])) if found['bare'] else '       -'} "
+                  f"{ms(statistics.median(found['engine'])) if found['engine'] else '       -'} "
                   f"{target:>8}  {'ok  ' if ok else 'MISS'} {verdict}")
     judged = len(cases) * len(MODES)
     print(f"\n{judged - failures} of {judged} cases meet their target")
