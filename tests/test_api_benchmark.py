@@ -85,3 +85,13 @@ def test_the_benchmark_prints_every_column_and_a_verdict(dist_dir: Path, capsys:
     assert out.count("items list") == 2  # once per mode: cache off, cache on
     assert "the bare route" in out and "engine-written" in out and "x (raw + floor)" in out and "the raw query after an HTTP request" in out
     assert "of 2 cases meet their target" in out
+
+
+def test_an_entity_case_is_judged_on_throughput_beside_the_bare_look_up(dist_dir: Path,
+                                                                        capsys: pytest.CaptureFixture) -> None:
+    api = load("api")
+    assert api.main(["--data", str(dist_dir / "policykg.trig"), "--only", "entity measure", "--requests", "4",
+                     "--rounds", "2", "--seconds", "0.2", "--rdflib-runs", "1", "--concurrency", "1",
+                     "--http", "pure"]) == 0
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("entity measure")]
+    assert len(lines) == 2 and all("of floor req/s; the bare look-up" in line for line in lines)
