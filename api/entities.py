@@ -162,21 +162,26 @@ def _uri(iri: str) -> str:
     return quote(iri, safe=":/?#[]@!$&'()*+,;=-._~%")
 
 
+def representation_urls(base: str, path: str, offered: dict[str, RdfFormat | None]) -> dict[str, str]:
+    """Where each offered representation of ``path`` is, by media type: the path with ``?format=`` its short name."""
+    href = _href(base, path)
+    return {m: f"{href}?format={SHORT_NAMES[m]}" for m in offered}
+
+
 def negotiation_headers(base: str, path: str, media: str, offered: dict[str, RdfFormat | None],
                         links: list[str]) -> dict[str, str]:
     """``Vary``, ``Content-Location`` of the chosen representation, ``Link`` to the others and to ``links``."""
-    href = _href(base, path)
-    alternates = [f'<{href}?format={SHORT_NAMES[m]}>; rel="alternate"; type="{m}"' for m in offered if m != media]
-    return {"Vary": "Accept", "Content-Location": f"{href}?format={SHORT_NAMES[media]}",
-            "Link": ", ".join([*alternates, *links])}
+    urls = representation_urls(base, path, offered)
+    alternates = [f'<{url}>; rel="alternate"; type="{m}"' for m, url in urls.items() if m != media]
+    return {"Vary": "Accept", "Content-Location": urls[media], "Link": ", ".join([*alternates, *links])}
 
 
 def formats_for_page(base: str, path: str, offered: dict[str, RdfFormat | None]) -> list[dict[str, str]]:
     labels = {"text/turtle": "Turtle", "application/ld+json": "JSON-LD", "application/n-triples": "N-Triples",
               "application/rdf+xml": "RDF/XML", "application/trig": "TriG (with named graphs)",
               "application/n-quads": "N-Quads (with named graphs)"}
-    return [{"name": labels[m], "media": m, "href": f"{_href(base, path)}?format={SHORT_NAMES[m]}"}
-            for m in offered if m != HTML]
+    return [{"name": labels[m], "media": m, "href": url}
+            for m, url in representation_urls(base, path, offered).items() if m != HTML]
 
 
 def answer(request: Request, body: bytes, media: str, headers: dict[str, str]) -> Response:
